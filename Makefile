@@ -1,0 +1,102 @@
+# aifb: build, run and test. `make demo` brings the stack up and shows where it answers;
+# `make test` runs every suite against the real components and ends with "N passed, N failed".
+# Plain GNU make; library flags come from pkg-config.
+
+BUILD ?= build
+SAN ?=
+CC ?= cc
+
+PKGS := jansson libpq fcgi libcrypto
+SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wimplicit-fallthrough -fstack-protector-strong
+CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common \
+            $(shell pkg-config --cflags $(PKGS))
+OPT := -O2 -g
+ifneq ($(SAN),)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = $(WARN) $(CFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS))
+ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
+
+APPS := server client monitoring logs
+COMMON_SRC := $(wildcard fcgi-apps/common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+COMMON_LIB := $(BUILD)/lib/libaifb-common.a
+APP_BINS := $(APPS:%=$(BUILD)/bin/aifb-%)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+UNIT_LDLIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all apps deps up down status demo test unit san bench fuzz format clean
+.DEFAULT_GOAL := all
+
+all: apps $(UNIT_BINS)
+apps: $(APP_BINS)
+
+V ?=
+Q := $(if $(V),,@)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)$(AR) rcs $@ $^
+
+# Each app links its own folder's objects and the common library.
+define app_rule
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c))
+$(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	@$(if $(V),,echo "  LD $$@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $(LDLIBS)
+endef
+$(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(UNIT_LDLIBS)
+
+# The object of a migration changes meaning when a new one lands.
+$(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
+
+deps:
+	@scripts/install-deps
+
+up: deps apps
+	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/stack up
+
+down:
+	@scripts/stack down
+
+status:
+	@scripts/stack status
+
+demo: deps apps
+	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/demo
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@AIFB_BUILD=$(abspath $(BUILD)) tests/run
+
+san: deps
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all
+	@AIFB_BUILD=$(abspath build/san) tests/run
+
+bench: deps apps
+	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/http.sh
+
+format:
+	clang-format -i fcgi-apps/*/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,53 @@
+/* db: one PostgreSQL connection per worker, prepared statements, reconnection after the server
+ * restarts, and the classification of failures (no row / retryable / hard) into enum err.
+ * SQL is only ever parameterised: statements are declared with DB_STMT and prepared on first use. */
+#ifndef AIFB_DB_H
+#define AIFB_DB_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "err.h"
+
+struct db;
+
+/* A statement. idempotent: it may be sent again after a lost connection or a serialization failure. */
+struct db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+    bool idempotent;
+};
+#define DB_STMT(name, sql, nparams, idempotent) {name, sql, nparams, idempotent}
+
+/* Returns a handle that connects to dsn on first use; the caller frees it with db_free. */
+struct db *db_new(const char *dsn);
+void db_free(struct db *db);
+
+/* Runs st with params (nparams strings, NULL meaning SQL NULL). On ERR_OK *out holds the result,
+ * cleared with the arena. Errors: ERR_DB_UNAVAILABLE (cannot connect, or the connection was lost
+ * and st is not idempotent), ERR_CONFLICT (a unique key), ERR_INVALID_INPUT (a check, foreign key
+ * or data error), ERR_DB_ERROR (anything else; logged). *detail gets a message safe to show. */
+enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const char *const *params,
+                 PGresult **out, const char **detail);
+
+/* Runs sql (no parameters, e.g. BEGIN/COMMIT) on the current connection. Same errors as db_exec. */
+enum err db_command(struct db *db, struct arena *a, const char *sql, const char **detail);
+
+/* True when the last use left a working connection. */
+bool db_connected(const struct db *db);
+
+/* The row as an object keyed by column name, values typed from the column types (integers,
+ * booleans, numbers, json, timestamps as RFC 3339 UTC strings, NULL as null). New reference. */
+json_t *db_row_json(const PGresult *res, int row);
+
+/* Every row as an array of db_row_json objects. New reference. */
+json_t *db_rows_json(const PGresult *res);
+
+/* Column col of row as an integer (0 for NULL or not a number). */
+int64_t db_int(const PGresult *res, int row, int col);
+
+#endif

@@ -1,0 +1,124 @@
+/* fcgi_io: FastCGI parameters in, status line, headers and body out. */
+#include "fcgi_io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "input.h"
+
+/* Bytes of an unread body drained after the reply; nginx caps bodies well below this. */
+#define DRAIN_MAX (32 * 1024 * 1024)
+
+static ssize_t read_body(void *io, char *buf, size_t n)
+{
+    FCGX_Request *fr = io;
+    if (n > 1 << 20)
+        n = 1 << 20;
+    int k = FCGX_GetStr(buf, (int)n, fr->in);
+    if (k < 0 || FCGX_GetError(fr->in))
+        return -1;
+    return k;
+}
+
+static const char *request_id(struct req *r, const char *given)
+{
+    if (given && strlen(given) <= 64 && strspn(given, "0123456789abcdefABCDEF-") == strlen(given) && *given)
+        return arena_strdup(r->arena, given);
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw))
+        memset(raw, 0, sizeof(raw));
+    char *s = arena_alloc(r->arena, 33);
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(s + 2 * i, 3, "%02x", raw[i]);
+    return s;
+}
+
+/* The path without its query, decoded. nginx's DOCUMENT_URI is decoded and normalised already;
+ * REQUEST_URI is the fallback for other front ends. */
+static const char *decoded_path(struct req *r, FCGX_ParamArray env)
+{
+    const char *doc = FCGX_GetParam("DOCUMENT_URI", env);
+    if (doc)
+        return arena_strdup(r->arena, doc);
+    const char *uri = FCGX_GetParam("REQUEST_URI", env);
+    if (!uri)
+        return "/";
+    char *p = arena_strndup(r->arena, uri, strcspn(uri, "?"));
+    if (input_pct_decode(p) < 0)
+        return "/"; /* answers 404 */
+    return p;
+}
+
+void fcgi_io_read(struct req *r, FCGX_Request *fr)
+{
+    FCGX_ParamArray env = fr->envp;
+    const char *m = FCGX_GetParam("REQUEST_METHOD", env);
+    r->method_name = arena_strdup(r->arena, m ? m : "GET");
+    r->method = route_method_parse(r->method_name);
+    r->path = decoded_path(r, env);
+    const char *q = FCGX_GetParam("QUERY_STRING", env);
+    r->query = arena_strdup(r->arena, q ? q : "");
+    r->request_id = request_id(r, FCGX_GetParam("REQUEST_ID", env));
+    r->content_type = arena_strdup(r->arena, FCGX_GetParam("CONTENT_TYPE", env));
+    if (r->content_type && !*r->content_type)
+        r->content_type = NULL;
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", env);
+    if (cl && *cl) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(cl, &end, 10);
+        r->content_length = (errno || *end || n < 0) ? -1 : n;
+    }
+    r->authorization = arena_strdup(r->arena, FCGX_GetParam("HTTP_AUTHORIZATION", env));
+    r->remote_addr = arena_strdup(r->arena, FCGX_GetParam("REMOTE_ADDR", env));
+    r->read_body = read_body;
+    r->io = fr;
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+void fcgi_io_write(struct req *r, FCGX_Request *fr)
+{
+    struct reply *rep = &r->reply;
+    FCGX_FPrintF(fr->out, "Status: %d %s\r\n", rep->status, reason(rep->status));
+    if (rep->status != 204) {
+        FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                     rep->content_type ? rep->content_type : "application/json", rep->body.len);
+    }
+    FCGX_FPrintF(fr->out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", r->request_id);
+    if (rep->headers.len)
+        FCGX_PutStr(rep->headers.data, (int)rep->headers.len, fr->out);
+    FCGX_PutS("\r\n", fr->out);
+    if (r->method != HTTP_HEAD && rep->status != 204 && rep->body.len)
+        FCGX_PutStr(rep->body.data, (int)rep->body.len, fr->out);
+    FCGX_FFlush(fr->out);
+    /* nginx has sent the whole body; closing on it unread can reset the connection. */
+    char sink[8192];
+    size_t drained = 0;
+    int k;
+    while (drained < DRAIN_MAX && (k = FCGX_GetStr(sink, sizeof(sink), fr->in)) > 0)
+        drained += (size_t)k;
+}

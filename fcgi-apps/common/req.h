@@ -1,0 +1,91 @@
+/* req: one request as the dispatcher and handlers see it, and its reply. Nothing here knows
+ * FastCGI: fcgi_io.c fills a req from libfcgi and writes its reply back, and the unit tests fill
+ * one by hand. Everything a req points to lives in its arena. */
+#ifndef AIFB_REQ_H
+#define AIFB_REQ_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+#include "input.h"
+#include "route.h"
+
+struct app;
+
+struct reply {
+    int status;               /* 0 until a handler or the dispatcher sets it */
+    const char *content_type;
+    struct buf headers;       /* extra "Name: value\r\n" lines */
+    struct buf body;
+};
+
+struct req {
+    struct arena *arena;
+    struct app *app;
+
+    /* As received. */
+    enum http_method method;   /* 0 for a method aifb does not serve */
+    const char *method_name;
+    const char *path;          /* decoded, without the query */
+    const char *query;         /* raw, without '?'; may be "" */
+    const char *request_id;
+    const char *content_type;  /* NULL when absent */
+    int64_t content_length;    /* -1 when absent */
+    const char *authorization; /* NULL when absent */
+    const char *remote_addr;
+
+    /* Reads up to n body bytes into buf: returns the count, 0 at the end, -1 on error. */
+    ssize_t (*read_body)(void *io, char *buf, size_t n);
+    void *io;
+
+    /* Filled by the dispatcher before the handler runs. */
+    int route_index;           /* -1 until a route matched */
+    const struct route *route;
+    struct param *params;      /* one per declared parameter, in declaration order */
+    size_t nparams;
+    json_t *body;              /* the validated JSON object, or NULL */
+    enum role role;            /* of the token; ROLE_PUBLIC when none */
+    int64_t token_id;          /* 0 when none */
+
+    const char *detail;        /* detail of the error being answered */
+    struct reply reply;
+    double started;            /* monotonic seconds */
+};
+
+/* Sets up r for a new request: zeroes it and ties it to arena and app. */
+void req_init(struct req *r, struct arena *arena, struct app *app, size_t reply_max);
+
+/* The validated parameter called name: its raw text (NULL when absent), or its parsed value,
+ * or def when absent. name must be declared on the route. */
+const char *req_str(const struct req *r, const char *name);
+int64_t req_int(const struct req *r, const char *name, int64_t def);
+double req_num(const struct req *r, const char *name, double def);
+bool req_bool(const struct req *r, const char *name, bool def);
+
+/* Sets the detail answered with e, and returns e: `return req_fail(r, ERR_X, "id=%lld", id);`.
+ * The detail must not carry SQL, server paths or secrets. */
+enum err req_fail(struct req *r, enum err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Answers status with j serialised (j is stolen; NULL answers an empty object). Returns ERR_OK,
+ * or ERR_RESPONSE_TOO_LARGE when the serialisation passes the reply cap. */
+enum err reply_json(struct req *r, int status, json_t *j);
+
+/* Answers status with data as the body. Returns ERR_OK or ERR_RESPONSE_TOO_LARGE. */
+enum err reply_data(struct req *r, int status, const char *content_type, const char *data, size_t len);
+
+/* Adds a response header. name and value must not contain CR or LF (they are refused). */
+void reply_header(struct req *r, const char *name, const char *value);
+
+/* Replaces any reply with the error document of e (with r->detail and the request id). */
+void reply_error(struct req *r, enum err e);
+
+/* Registers j for json_decref at the end of the request and returns it. */
+json_t *req_own_json(struct req *r, json_t *j);
+
+#endif
