@@ -7,17 +7,17 @@
 #include "db.h"
 #include "req.h"
 
-#define RUN_COLUMNS \
-    "id, name, service_id, group_id, target_url, config, state, slurm_job_id, summary, error, created_at," \
+#define RUN_COLUMNS                                                                                                    \
+    "id, name, service_id, group_id, target_url, config, state, slurm_job_id, summary, error, created_at,"             \
     " started_at, ended_at"
 
-static const struct db_stmt st_list = DB_STMT(
-    "runs_list",
-    "SELECT " RUN_COLUMNS " FROM runs WHERE ($1::text IS NULL OR state = $1)"
-    " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::timestamptz IS NULL OR created_at >= $3)"
-    " AND ($4::timestamptz IS NULL OR created_at < $4) AND ($5::bigint IS NULL OR id < $5)"
-    " ORDER BY id DESC LIMIT $6",
-    6, true);
+static const struct db_stmt st_list =
+    DB_STMT("runs_list",
+            "SELECT " RUN_COLUMNS " FROM runs WHERE ($1::text IS NULL OR state = $1)"
+            " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::timestamptz IS NULL OR created_at >= $3)"
+            " AND ($4::timestamptz IS NULL OR created_at < $4) AND ($5::bigint IS NULL OR id < $5)"
+            " ORDER BY id DESC LIMIT $6",
+            6, true);
 
 static const struct db_stmt st_get = DB_STMT("runs_get", "SELECT " RUN_COLUMNS " FROM runs WHERE id = $1", 1, true);
 
@@ -26,7 +26,7 @@ enum err h_runs_list(struct req *r)
     char limit[24];
     snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
     const char *params[] = {req_str(r, "state"), req_str(r, "service_id"), req_str(r, "since"),
-                            req_str(r, "until"), req_str(r, "before_id"), limit};
+                            req_str(r, "until"), req_str(r, "before_id"),  limit};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
     if (e)

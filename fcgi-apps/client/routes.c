@@ -4,13 +4,14 @@
 #include "h_runs.h"
 #include "h_system.h"
 
-static const char *const states[] = {"pending", "starting", "running", "completing", "completed",
-                                     "failed", "cancelled", "timeout", "unknown", NULL};
+static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
+                                     "failed",  "cancelled", "timeout", "unknown",    NULL};
 
 static const struct field id_param[] = {F_ID("id"), F_END};
 
 /* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them. */
-#define TIME_PATTERN "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+#define TIME_PATTERN                                                                                                   \
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 
 static const struct field run_list_params[] = {
     F_ENUM("state", F_OPT, states),

@@ -147,8 +147,11 @@ int app_main(int argc, char **argv, const struct app_def *def)
         goto out;
     }
     app.metrics = metrics_new(def->table.n);
-    struct prefork p = {.socket_path = app.socket_path, .workers = app.workers, .metrics = app.metrics,
-                        .worker_main = worker_main, .ctx = &app};
+    struct prefork p = {.socket_path = app.socket_path,
+                        .workers = app.workers,
+                        .metrics = app.metrics,
+                        .worker_main = worker_main,
+                        .ctx = &app};
     rc = prefork_run(&p);
 out:
     config_free(app.config);

@@ -28,14 +28,14 @@ struct app_def {
 struct app {
     const struct app_def *def;
     struct config *config;
-    struct db *db;               /* this process's connection; made in each worker */
-    struct metrics *metrics;     /* shared by the master and the workers */
+    struct db *db;           /* this process's connection; made in each worker */
+    struct metrics *metrics; /* shared by the master and the workers */
     struct auth_cache auth_cache;
     /* How tokens are looked up: auth_db_lookup, or a stand-in in unit tests. */
     enum err (*token_lookup)(struct app *app, struct arena *a, const char *sha, enum role *role, int64_t *id);
     size_t reply_max;
     int workers;
-    int64_t schema_head;         /* the migration version this build needs */
+    int64_t schema_head; /* the migration version this build needs */
     const char *socket_path;
 };
 

@@ -22,7 +22,7 @@ struct cleanup {
 };
 
 struct arena {
-    struct block *head;  /* current block; the chain ends at the first block */
+    struct block *head; /* current block; the chain ends at the first block */
     struct block *first;
     struct cleanup *cleanups;
     size_t used;

@@ -131,11 +131,11 @@ enum err auth_check(struct req *r, enum role need)
     return ERR_OK;
 }
 
-static const struct db_stmt st_lookup = DB_STMT(
-    "auth_lookup",
-    "UPDATE api_tokens SET last_used_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL"
-    " AND (expires_at IS NULL OR expires_at > now()) RETURNING id, role",
-    1, true);
+static const struct db_stmt st_lookup =
+    DB_STMT("auth_lookup",
+            "UPDATE api_tokens SET last_used_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > now()) RETURNING id, role",
+            1, true);
 
 enum err auth_db_lookup(struct app *app, struct arena *a, const char *sha, enum role *role, int64_t *id)
 {
@@ -155,14 +155,14 @@ enum err auth_db_lookup(struct app *app, struct arena *a, const char *sha, enum 
     return ERR_OK;
 }
 
-static const struct db_stmt st_create = DB_STMT(
-    "auth_create",
-    "INSERT INTO api_tokens (name, role, token_sha256, expires_at) VALUES ($1, $2, $3,"
-    " CASE WHEN $4::bigint > 0 THEN now() + make_interval(secs => $4::bigint) END) RETURNING id",
-    4, false);
+static const struct db_stmt st_create =
+    DB_STMT("auth_create",
+            "INSERT INTO api_tokens (name, role, token_sha256, expires_at) VALUES ($1, $2, $3,"
+            " CASE WHEN $4::bigint > 0 THEN now() + make_interval(secs => $4::bigint) END) RETURNING id",
+            4, false);
 
-enum err auth_token_create(struct app *app, struct arena *a, const char *name, enum role role,
-                           int64_t expires_in_s, char out[AUTH_TOKEN_LEN + 1], int64_t *id)
+enum err auth_token_create(struct app *app, struct arena *a, const char *name, enum role role, int64_t expires_in_s,
+                           char out[AUTH_TOKEN_LEN + 1], int64_t *id)
 {
     if (auth_token_new(out) < 0)
         return ERR_INTERNAL;

@@ -49,7 +49,7 @@ enum err auth_db_lookup(struct app *app, struct arena *a, const char *sha, enum 
 
 /* Inserts a token named name with role into the database and writes the token into out.
  * Returns ERR_OK or a db error. */
-enum err auth_token_create(struct app *app, struct arena *a, const char *name, enum role role,
-                           int64_t expires_in_s, char out[AUTH_TOKEN_LEN + 1], int64_t *id);
+enum err auth_token_create(struct app *app, struct arena *a, const char *name, enum role role, int64_t expires_in_s,
+                           char out[AUTH_TOKEN_LEN + 1], int64_t *id);
 
 #endif

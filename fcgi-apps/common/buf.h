@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 struct buf {
-    char *data;    /* NUL-terminated when len > 0 or after buf_cstr */
+    char *data; /* NUL-terminated when len > 0 or after buf_cstr */
     size_t len;
     size_t cap;
     size_t max;    /* hard cap on len */

@@ -161,8 +161,8 @@ const char *config_get(const struct config *c, const char *key, const char *def)
     return def;
 }
 
-int config_get_int(const struct config *c, const char *key, long long def, long long min,
-                   long long max, long long *out, char *errbuf, size_t errlen)
+int config_get_int(const struct config *c, const char *key, long long def, long long min, long long max, long long *out,
+                   char *errbuf, size_t errlen)
 {
     const char *v = config_get(c, key, NULL);
     if (!v) {

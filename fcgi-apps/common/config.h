@@ -21,7 +21,7 @@ const char *config_get(const struct config *c, const char *key, const char *def)
 
 /* The value of key as an integer within [min, max]. Returns 0, or -1 with a message in errbuf
  * when the value is not a whole number in range. */
-int config_get_int(const struct config *c, const char *key, long long def, long long min,
-                   long long max, long long *out, char *errbuf, size_t errlen);
+int config_get_int(const struct config *c, const char *key, long long def, long long min, long long max, long long *out,
+                   char *errbuf, size_t errlen);
 
 #endif

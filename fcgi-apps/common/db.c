@@ -168,8 +168,8 @@ static bool retryable(struct db *db, const PGresult *res)
     return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
 }
 
-enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const char *const *params,
-                 PGresult **out, const char **detail)
+enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const char *const *params, PGresult **out,
+                 const char **detail)
 {
     *out = NULL;
     *detail = "";
@@ -219,8 +219,18 @@ int64_t db_int(const PGresult *res, int row, int col)
 }
 
 /* Type OIDs from pg_type.h, which libpq-dev does not install for clients. */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_JSON = 114, OID_FLOAT4 = 700,
-       OID_FLOAT8 = 701, OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_JSONB = 3802 };
+enum {
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_JSON = 114,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_TIMESTAMPTZ = 1184,
+    OID_NUMERIC = 1700,
+    OID_JSONB = 3802
+};
 
 /* "2026-11-27 07:30:00.123+00" as "2026-11-27T07:30:00.123Z" (the session runs in UTC). */
 static json_t *timestamp_json(const char *v)

@@ -21,7 +21,10 @@ struct db_stmt {
     int nparams;
     bool idempotent;
 };
-#define DB_STMT(name, sql, nparams, idempotent) {name, sql, nparams, idempotent}
+#define DB_STMT(name, sql, nparams, idempotent)                                                                        \
+    {                                                                                                                  \
+        name, sql, nparams, idempotent                                                                                 \
+    }
 
 /* Returns a handle that connects to dsn on first use; the caller frees it with db_free. */
 struct db *db_new(const char *dsn);
@@ -31,8 +34,8 @@ void db_free(struct db *db);
  * cleared with the arena. Errors: ERR_DB_UNAVAILABLE (cannot connect, or the connection was lost
  * and st is not idempotent), ERR_CONFLICT (a unique key), ERR_INVALID_INPUT (a check, foreign key
  * or data error), ERR_DB_ERROR (anything else; logged). *detail gets a message safe to show. */
-enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const char *const *params,
-                 PGresult **out, const char **detail);
+enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const char *const *params, PGresult **out,
+                 const char **detail);
 
 /* Runs sql (no parameters, e.g. BEGIN/COMMIT) on the current connection. Same errors as db_exec. */
 enum err db_command(struct db *db, struct arena *a, const char *sql, const char **detail);

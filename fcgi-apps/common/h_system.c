@@ -10,8 +10,8 @@
 
 enum err h_health_get(struct req *r)
 {
-    return reply_json(r, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "app", r->app->def->name, "pid",
-                                        (json_int_t)getpid()));
+    return reply_json(
+        r, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "app", r->app->def->name, "pid", (json_int_t)getpid()));
 }
 
 static const struct db_stmt st_has_table =
@@ -34,10 +34,11 @@ enum err h_ready_get(struct req *r)
         version = db_int(res, 0, 0);
     }
     if (version != r->app->schema_head)
-        return req_fail(r, ERR_SCHEMA_OUTDATED, "database at version %lld, this program needs %lld",
-                        (long long)version, (long long)r->app->schema_head);
-    return reply_json(r, 200, json_pack("{s:s, s:s, s:I}", "status", "ready", "app", r->app->def->name,
-                                        "schema_version", (json_int_t)version));
+        return req_fail(r, ERR_SCHEMA_OUTDATED, "database at version %lld, this program needs %lld", (long long)version,
+                        (long long)r->app->schema_head);
+    return reply_json(r, 200,
+                      json_pack("{s:s, s:s, s:I}", "status", "ready", "app", r->app->def->name, "schema_version",
+                                (json_int_t)version));
 }
 
 enum err h_metrics_get(struct req *r)

@@ -15,9 +15,11 @@ enum err h_ready_get(struct req *r);
 /* The Prometheus text of this app's counters, summed over its workers. */
 enum err h_metrics_get(struct req *r);
 
+/* clang-format off */
 #define SYSTEM_ROUTES \
     {HTTP_GET, "/v1/health", h_health_get, ROLE_PUBLIC, 0, NULL, NULL}, \
     {HTTP_GET, "/v1/ready", h_ready_get, ROLE_PUBLIC, 0, NULL, NULL}, \
     {HTTP_GET, "/v1/metrics", h_metrics_get, ROLE_PUBLIC, 0, NULL, NULL}
+/* clang-format on */
 
 #endif

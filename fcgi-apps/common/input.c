@@ -59,8 +59,8 @@ static const char *enum_list(struct arena *a, const char *const *v)
     return s;
 }
 
-static enum err check_string(const struct field *f, const char *s, size_t len, const char *prefix,
-                             struct arena *a, const char **detail)
+static enum err check_string(const struct field *f, const char *s, size_t len, const char *prefix, struct arena *a,
+                             const char **detail)
 {
     if (memchr(s, '\0', len))
         return bad(a, detail, prefix, f->name, "must not contain NUL bytes");
@@ -96,8 +96,7 @@ static enum err check_num(const struct field *f, double x, const char *prefix, s
     return ERR_OK;
 }
 
-enum err input_scalar(const struct field *f, const char *raw, struct param *p, struct arena *a,
-                      const char **detail)
+enum err input_scalar(const struct field *f, const char *raw, struct param *p, struct arena *a, const char **detail)
 {
     p->name = f->name;
     p->raw = raw;
@@ -143,7 +142,8 @@ static enum err check_map(const struct field *f, const json_t *v, const char *pr
         return bad(a, detail, prefix, f->name, arena_printf(a, "must have at most %lld members", (long long)f->max));
     const char *key;
     const json_t *m;
-    json_object_foreach((json_t *)v, key, m) {
+    json_object_foreach((json_t *)v, key, m)
+    {
         const char *name = arena_printf(a, "%s[%.64s]", f->name, key);
         if (f->pattern && !pattern_ok(f->pattern, key))
             return bad(a, detail, prefix, name, arena_printf(a, "names must match %s", f->pattern));
@@ -189,8 +189,7 @@ static enum err check_member(const struct field *f, const json_t *v, const char 
             return bad(a, detail, prefix, f->name, "must be an object");
         if (!f->fields)
             return ERR_OK;
-        return input_object(f->fields, v, *prefix ? arena_printf(a, "%s.%s", prefix, f->name) : f->name, a,
-                            detail);
+        return input_object(f->fields, v, *prefix ? arena_printf(a, "%s.%s", prefix, f->name) : f->name, a, detail);
     }
     return bad(a, detail, prefix, f->name, "has an undeclared type");
 }
@@ -200,7 +199,8 @@ enum err input_object(const struct field *fields, const json_t *obj, const char 
 {
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         const struct field *f = fields;
         while (f->name && strcmp(f->name, key) != 0)
             f++;

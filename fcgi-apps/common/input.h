@@ -28,8 +28,7 @@ struct query_pair {
 };
 
 /* Checks raw against f and fills p. Returns ERR_OK or ERR_INVALID_INPUT with *detail set. */
-enum err input_scalar(const struct field *f, const char *raw, struct param *p, struct arena *a,
-                      const char **detail);
+enum err input_scalar(const struct field *f, const char *raw, struct param *p, struct arena *a, const char **detail);
 
 /* Checks obj (a JSON object) against fields: types, ranges, required members, no unknown members.
  * prefix names the enclosing field for details ("" at the top). Returns ERR_OK or ERR_INVALID_INPUT. */

@@ -10,8 +10,7 @@
 #define STATUS_MIN 100
 #define STATUS_SLOTS 500 /* 100..599 */
 
-static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct route_slot {
@@ -121,17 +120,23 @@ static void render_histogram(const struct metrics *m, struct buf *out, const str
     }
 }
 
-int metrics_render(const struct metrics *m, struct buf *out, const char *app, const struct route_table *t,
-                   int workers)
+int metrics_render(const struct metrics *m, struct buf *out, const char *app, const struct route_table *t, int workers)
 {
-    buf_printf(out, "# HELP aifb_build_info The program answering, as labels.\n"
-                    "# TYPE aifb_build_info gauge\naifb_build_info{app=\"%s\"} 1\n", app);
-    buf_printf(out, "# HELP aifb_start_time_seconds When the master started, in Unix time.\n"
-                    "# TYPE aifb_start_time_seconds gauge\naifb_start_time_seconds %.3f\n", m->start_time);
-    buf_printf(out, "# HELP aifb_workers Worker processes the master keeps.\n"
-                    "# TYPE aifb_workers gauge\naifb_workers %d\n", workers);
-    buf_printf(out, "# HELP aifb_worker_restarts_total Workers that died and were started again.\n"
-                    "# TYPE aifb_worker_restarts_total counter\naifb_worker_restarts_total %llu\n",
+    buf_printf(out,
+               "# HELP aifb_build_info The program answering, as labels.\n"
+               "# TYPE aifb_build_info gauge\naifb_build_info{app=\"%s\"} 1\n",
+               app);
+    buf_printf(out,
+               "# HELP aifb_start_time_seconds When the master started, in Unix time.\n"
+               "# TYPE aifb_start_time_seconds gauge\naifb_start_time_seconds %.3f\n",
+               m->start_time);
+    buf_printf(out,
+               "# HELP aifb_workers Worker processes the master keeps.\n"
+               "# TYPE aifb_workers gauge\naifb_workers %d\n",
+               workers);
+    buf_printf(out,
+               "# HELP aifb_worker_restarts_total Workers that died and were started again.\n"
+               "# TYPE aifb_worker_restarts_total counter\naifb_worker_restarts_total %llu\n",
                (unsigned long long)ld(&m->restarts));
     render_requests(m, out, t);
     render_histogram(m, out, t);

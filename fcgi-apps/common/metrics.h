@@ -27,7 +27,6 @@ void metrics_worker_restart(struct metrics *m);
 
 /* Appends the exposition text: app names the program, t its routes, workers the pool size.
  * Returns 0, or -1 when out passes its cap. */
-int metrics_render(const struct metrics *m, struct buf *out, const char *app, const struct route_table *t,
-                   int workers);
+int metrics_render(const struct metrics *m, struct buf *out, const char *app, const struct route_table *t, int workers);
 
 #endif

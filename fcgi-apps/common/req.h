@@ -19,9 +19,9 @@
 struct app;
 
 struct reply {
-    int status;               /* 0 until a handler or the dispatcher sets it */
+    int status; /* 0 until a handler or the dispatcher sets it */
     const char *content_type;
-    struct buf headers;       /* extra "Name: value\r\n" lines */
+    struct buf headers; /* extra "Name: value\r\n" lines */
     struct buf body;
 };
 
@@ -30,10 +30,10 @@ struct req {
     struct app *app;
 
     /* As received. */
-    enum http_method method;   /* 0 for a method aifb does not serve */
+    enum http_method method; /* 0 for a method aifb does not serve */
     const char *method_name;
-    const char *path;          /* decoded, without the query */
-    const char *query;         /* raw, without '?'; may be "" */
+    const char *path;  /* decoded, without the query */
+    const char *query; /* raw, without '?'; may be "" */
     const char *request_id;
     const char *content_type;  /* NULL when absent */
     int64_t content_length;    /* -1 when absent */
@@ -45,17 +45,17 @@ struct req {
     void *io;
 
     /* Filled by the dispatcher before the handler runs. */
-    int route_index;           /* -1 until a route matched */
+    int route_index; /* -1 until a route matched */
     const struct route *route;
-    struct param *params;      /* one per declared parameter, in declaration order */
+    struct param *params; /* one per declared parameter, in declaration order */
     size_t nparams;
-    json_t *body;              /* the validated JSON object, or NULL */
-    enum role role;            /* of the token; ROLE_PUBLIC when none */
-    int64_t token_id;          /* 0 when none */
+    json_t *body;     /* the validated JSON object, or NULL */
+    enum role role;   /* of the token; ROLE_PUBLIC when none */
+    int64_t token_id; /* 0 when none */
 
-    const char *detail;        /* detail of the error being answered */
+    const char *detail; /* detail of the error being answered */
     struct reply reply;
-    double started;            /* monotonic seconds */
+    double started; /* monotonic seconds */
 };
 
 /* Sets up r for a new request: zeroes it and ties it to arena and app. */

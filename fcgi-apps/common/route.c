@@ -9,8 +9,8 @@ static const struct {
     enum http_method m;
     const char *name;
 } methods[] = {
-    {HTTP_GET, "GET"},     {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},
-    {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},   {HTTP_DELETE, "DELETE"},
+    {HTTP_GET, "GET"}, {HTTP_HEAD, "HEAD"},   {HTTP_POST, "POST"},
+    {HTTP_PUT, "PUT"}, {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
 };
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
@@ -50,8 +50,8 @@ static size_t seglen(const char *s)
     return strcspn(s, "/");
 }
 
-bool route_match(const char *pattern, const char *path, struct route_capture *caps, size_t *ncaps,
-                 char *scratch, size_t scratch_len)
+bool route_match(const char *pattern, const char *path, struct route_capture *caps, size_t *ncaps, char *scratch,
+                 size_t scratch_len)
 {
     size_t nc = 0, used = 0;
     const char *p = pattern, *q = path;

@@ -40,6 +40,7 @@ struct field {
     const struct field *fields;
 };
 
+/* clang-format off */
 #define F_REQ true
 #define F_OPT false
 #define F_INT(n, req, lo, hi) {.name = (n), .type = FIELD_INT, .required = (req), .min = (lo), .max = (hi)}
@@ -54,18 +55,19 @@ struct field {
 #define F_MAP(n, req, most, keypat) \
     {.name = (n), .type = FIELD_MAP, .required = (req), .max = (most), .pattern = (keypat)}
 #define F_END {.name = NULL}
+/* clang-format on */
 
 struct req;
 typedef enum err (*handler_fn)(struct req *r);
 
 struct route {
     enum http_method method;
-    const char *path;            /* under the app's prefix, e.g. "/v1/services/{id}" */
+    const char *path; /* under the app's prefix, e.g. "/v1/services/{id}" */
     handler_fn handler;
     enum role role;
-    size_t body_limit;           /* bytes of JSON body taken; 0: the route takes no body */
-    const struct field *params;  /* path ({name} in path) and query parameters, F_END-ended; may be NULL */
-    const struct field *body;    /* members of the JSON object body, F_END-ended; NULL: none declared */
+    size_t body_limit;          /* bytes of JSON body taken; 0: the route takes no body */
+    const struct field *params; /* path ({name} in path) and query parameters, F_END-ended; may be NULL */
+    const struct field *body;   /* members of the JSON object body, F_END-ended; NULL: none declared */
 };
 
 /* An app: its name, its URL prefix and its table. */
@@ -93,8 +95,8 @@ struct route_capture {
     size_t name_len;
     const char *value; /* NUL-terminated */
 };
-bool route_match(const char *pattern, const char *path, struct route_capture *caps, size_t *ncaps,
-                 char *scratch, size_t scratch_len);
+bool route_match(const char *pattern, const char *path, struct route_capture *caps, size_t *ncaps, char *scratch,
+                 size_t scratch_len);
 
 /* Looks up path and method in t. Returns the index of the route, or -1 with *allowed set to the
  * methods the path takes (0: no such path). HEAD finds a GET route. */

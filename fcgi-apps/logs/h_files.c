@@ -9,13 +9,13 @@
 
 #define FILE_COLUMNS "id, path, category, size_bytes, modified_at, service_id, run_id, slurm_job_id, indexed_at"
 
-static const struct db_stmt st_list = DB_STMT(
-    "files_list",
-    "SELECT " FILE_COLUMNS " FROM log_files WHERE ($1::text IS NULL OR category = $1)"
-    " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::bigint IS NULL OR run_id = $3)"
-    " AND ($4::bigint IS NULL OR slurm_job_id = $4) AND ($5::bigint IS NULL OR id < $5)"
-    " ORDER BY id DESC LIMIT $6",
-    6, true);
+static const struct db_stmt st_list =
+    DB_STMT("files_list",
+            "SELECT " FILE_COLUMNS " FROM log_files WHERE ($1::text IS NULL OR category = $1)"
+            " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::bigint IS NULL OR run_id = $3)"
+            " AND ($4::bigint IS NULL OR slurm_job_id = $4) AND ($5::bigint IS NULL OR id < $5)"
+            " ORDER BY id DESC LIMIT $6",
+            6, true);
 
 static const struct db_stmt st_get =
     DB_STMT("files_get", "SELECT " FILE_COLUMNS " FROM log_files WHERE id = $1", 1, true);
@@ -25,7 +25,7 @@ enum err h_files_list(struct req *r)
     char limit[24];
     snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
     const char *params[] = {req_str(r, "category"), req_str(r, "service_id"), req_str(r, "run_id"),
-                            req_str(r, "job"), req_str(r, "before_id"), limit};
+                            req_str(r, "job"),      req_str(r, "before_id"),  limit};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
     if (e)

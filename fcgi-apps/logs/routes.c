@@ -4,8 +4,8 @@
 #include "h_files.h"
 #include "h_system.h"
 
-static const char *const categories[] = {"server", "client", "vllm", "vector-db", "monitoring", "agent",
-                                         "uncategorized", NULL};
+static const char *const categories[] = {"server",     "client", "vllm",          "vector-db",
+                                         "monitoring", "agent",  "uncategorized", NULL};
 
 static const struct field id_param[] = {F_ID("id"), F_END};
 

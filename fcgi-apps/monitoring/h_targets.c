@@ -11,17 +11,17 @@
 
 #define TARGET_COLUMNS "id, kind, address, metrics_path, labels, service_id, run_id, created_at"
 
-static const struct db_stmt st_create = DB_STMT(
-    "targets_create",
-    "INSERT INTO targets (kind, address, metrics_path, labels, service_id, run_id)"
-    " VALUES ($1, $2, coalesce($3, '/metrics'), coalesce($4::jsonb, '{}'), $5, $6) RETURNING " TARGET_COLUMNS,
-    6, false);
+static const struct db_stmt st_create =
+    DB_STMT("targets_create",
+            "INSERT INTO targets (kind, address, metrics_path, labels, service_id, run_id)"
+            " VALUES ($1, $2, coalesce($3, '/metrics'), coalesce($4::jsonb, '{}'), $5, $6) RETURNING " TARGET_COLUMNS,
+            6, false);
 
-static const struct db_stmt st_list = DB_STMT(
-    "targets_list",
-    "SELECT " TARGET_COLUMNS " FROM targets WHERE ($1::text IS NULL OR kind = $1)"
-    " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-    3, true);
+static const struct db_stmt st_list =
+    DB_STMT("targets_list",
+            "SELECT " TARGET_COLUMNS " FROM targets WHERE ($1::text IS NULL OR kind = $1)"
+            " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+            3, true);
 
 static const struct db_stmt st_get =
     DB_STMT("targets_get", "SELECT " TARGET_COLUMNS " FROM targets WHERE id = $1", 1, true);
@@ -29,12 +29,12 @@ static const struct db_stmt st_get =
 static const struct db_stmt st_delete =
     DB_STMT("targets_delete", "DELETE FROM targets WHERE id = $1 RETURNING id", 1, true);
 
-static const struct db_stmt st_sd = DB_STMT(
-    "targets_sd",
-    "SELECT coalesce(json_agg(json_build_object('targets', json_build_array(address), 'labels',"
-    " labels || jsonb_build_object('__metrics_path__', metrics_path, 'aifb_kind', kind,"
-    " 'aifb_target_id', id::text)) ORDER BY id), '[]') FROM targets",
-    0, true);
+static const struct db_stmt st_sd =
+    DB_STMT("targets_sd",
+            "SELECT coalesce(json_agg(json_build_object('targets', json_build_array(address), 'labels',"
+            " labels || jsonb_build_object('__metrics_path__', metrics_path, 'aifb_kind', kind,"
+            " 'aifb_target_id', id::text)) ORDER BY id), '[]') FROM targets",
+            0, true);
 
 /* A body member as a parameter: strings as they are, numbers and objects as JSON text. */
 static const char *member(struct req *r, const char *name)

@@ -7,14 +7,14 @@
 #include "db.h"
 #include "req.h"
 
-#define SERVICE_COLUMNS \
+#define SERVICE_COLUMNS                                                                                                \
     "id, name, recipe, group_id, config, state, slurm_job_id, node, port, error, created_at, updated_at, ended_at"
 
-static const struct db_stmt st_list = DB_STMT(
-    "services_list",
-    "SELECT " SERVICE_COLUMNS " FROM services WHERE ($1::text IS NULL OR state = $1)"
-    " AND ($2::text IS NULL OR recipe = $2) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
-    4, true);
+static const struct db_stmt st_list =
+    DB_STMT("services_list",
+            "SELECT " SERVICE_COLUMNS " FROM services WHERE ($1::text IS NULL OR state = $1)"
+            " AND ($2::text IS NULL OR recipe = $2) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+            4, true);
 
 static const struct db_stmt st_get =
     DB_STMT("services_get", "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1", 1, true);

@@ -19,16 +19,17 @@ enum err h_tokens_create(struct req *r)
     enum err e = auth_token_create(r->app, r->arena, name, (enum role)role, expires, token, &id);
     if (e)
         return req_fail(r, e, "the token could not be stored");
-    return reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "role",
-                                        auth_role_name((enum role)role), "token", token, "note",
-                                        "Shown once: only its hash is kept."));
+    return reply_json(r, 201,
+                      json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "role",
+                                auth_role_name((enum role)role), "token", token, "note",
+                                "Shown once: only its hash is kept."));
 }
 
-static const struct db_stmt st_list = DB_STMT(
-    "tokens_list",
-    "SELECT id, name, role, created_at, expires_at, revoked_at, last_used_at FROM api_tokens"
-    " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-    2, true);
+static const struct db_stmt st_list =
+    DB_STMT("tokens_list",
+            "SELECT id, name, role, created_at, expires_at, revoked_at, last_used_at FROM api_tokens"
+            " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+            2, true);
 
 enum err h_tokens_list(struct req *r)
 {
@@ -44,8 +45,7 @@ enum err h_tokens_list(struct req *r)
 
 static const struct db_stmt st_revoke = DB_STMT(
     "tokens_revoke",
-    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, revoked_at",
-    1, true);
+    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, revoked_at", 1, true);
 
 enum err h_tokens_revoke(struct req *r)
 {

@@ -6,8 +6,8 @@
 #include "h_tokens.h"
 
 static const char *const roles[] = {"read", "operate", "admin", NULL};
-static const char *const states[] = {"pending", "starting", "running", "completing", "completed",
-                                     "failed", "cancelled", "timeout", "unknown", NULL};
+static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
+                                     "failed",  "cancelled", "timeout", "unknown",    NULL};
 
 static const struct field id_param[] = {F_ID("id"), F_END};
 

@@ -1,0 +1,98 @@
+# Shared helpers of the integration suites: HTTP calls through nginx with curl, checks that count
+# what passed and failed, and the closing "N passed, N failed" line that tests/run adds up.
+# Source it; every suite ends with `finish`.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BASE="http://127.0.0.1:${AIFB_HTTP_PORT:-8080}"
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+pass() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf '  FAIL  %s: %s\n' "$1" "$2"; }
+
+# http METHOD PATH [curl args...]: sets STATUS, BODY and HEADERS (lower-cased names).
+http() {
+    local method=$1 path=$2
+    shift 2
+    local how=(-X "$method")
+    [ "$method" = HEAD ] && how=(--head) # -X HEAD would wait for a body that never comes
+    : >"$TMP/body"
+    STATUS=$(curl -s -o "$TMP/body" -D "$TMP/headers" "${how[@]}" --max-time 10 "$@" \
+        -w '%{http_code}' "$BASE$path") || STATUS=000
+    BODY=$(cat "$TMP/body")
+    HEADERS=$(tr -d '\r' <"$TMP/headers" | tr 'A-Z' 'a-z')
+}
+
+# With a token: auth TOKEN METHOD PATH [curl args...]
+auth() {
+    local token=$1
+    shift
+    http "$@" -H "Authorization: Bearer $token"
+}
+
+# check NAME WANT_STATUS: the last call answered WANT_STATUS.
+check() {
+    if [ "$STATUS" = "$2" ]; then pass "$1"; else fail "$1" "status $STATUS, want $2; body: ${BODY:0:300}"; fi
+}
+
+# check_json NAME JQ_EXPR: the last body satisfies the jq expression.
+check_json() {
+    if jq -e "$2" >/dev/null 2>&1 <<<"$BODY"; then pass "$1"; else fail "$1" "body fails '$2': ${BODY:0:300}"; fi
+}
+
+# check_error NAME STATUS CODE: the last call answered STATUS with the one error document:
+# exactly error, hint, detail and request_id, error == CODE, and a request id that matches the header.
+check_error() {
+    local name=$1 want=$2 code=$3 rid
+    if [ "$STATUS" != "$want" ]; then
+        fail "$name" "status $STATUS, want $want; body: ${BODY:0:300}"
+        return
+    fi
+    rid=$(sed -n 's/^x-request-id: //p' <<<"$HEADERS")
+    if jq -e --arg code "$code" --arg rid "$rid" '
+        (keys == ["detail", "error", "hint", "request_id"]) and .error == $code and
+        (.hint | length > 0) and (.request_id | length > 0) and
+        ($rid == "" or .request_id == $rid)' >/dev/null 2>&1 <<<"$BODY"; then
+        pass "$name"
+    else
+        fail "$name" "not the error shape with error=$code: ${BODY:0:300}"
+    fi
+}
+
+# check_detail NAME TEXT: the last error's detail mentions TEXT.
+check_detail() {
+    if jq -e --arg t "$2" '.detail | contains($t)' >/dev/null 2>&1 <<<"$BODY"; then
+        pass "$1"
+    else
+        fail "$1" "detail lacks '$2': ${BODY:0:300}"
+    fi
+}
+
+# check_header NAME HEADER VALUE: the last reply had this header with this value (case-insensitive).
+check_header() {
+    local got
+    got=$(sed -n "s/^$2: //p" <<<"$HEADERS")
+    if [ "$got" = "$(tr 'A-Z' 'a-z' <<<"$3")" ]; then pass "$1"; else fail "$1" "$2 is '$got', want '$3'"; fi
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND every 50 ms until it succeeds or time runs out.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+
+# A token of ROLE, made through the stack script (the C program inserts only its hash).
+new_token() {
+    "$ROOT/scripts/stack" token "$1" "test-$1-$$" | tail -n 1
+}
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
