@@ -32,7 +32,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LDLIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all apps deps up down status demo test unit san bench fuzz format clean
+.PHONY: all apps deps up down status demo test unit san bench fuzz fuzz-build format clean
 .DEFAULT_GOAL := all
 
 all: apps $(UNIT_BINS)
@@ -67,6 +67,24 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB)
 # The object of a migration changes meaning when a new one lands.
 $(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
 
+# libFuzzer harnesses on the parsers of untrusted bytes (tests/fuzz/); `make test` runs each briefly.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c input.c route.c)
+FUZZ_SECONDS ?= 30
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/common/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ $@")
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
+		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) \
+		$(shell pkg-config --libs jansson)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@AIFB_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
 deps:
 	@scripts/install-deps
 
@@ -83,7 +101,7 @@ demo: deps apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/demo
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzz-build
 	@AIFB_BUILD=$(abspath $(BUILD)) tests/run
 
 san: deps

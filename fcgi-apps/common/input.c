@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,35 @@ static struct {
 } re_cache[RE_CACHE];
 static size_t re_n;
 
+/* Compiles pattern anchored at both ends, so that it must match the whole value. */
+static int compile(regex_t *re, const char *pattern)
+{
+    size_t n = strlen(pattern) + 5;
+    char *anchored = malloc(n);
+    if (!anchored)
+        return -1;
+    snprintf(anchored, n, "^(%s)$", pattern);
+    int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    return rc == 0 ? 0 : -1;
+}
+
+bool input_pattern_valid(const char *pattern)
+{
+    regex_t re;
+    if (compile(&re, pattern) < 0)
+        return false;
+    regfree(&re);
+    return true;
+}
+
 static bool pattern_ok(const char *pattern, const char *s)
 {
     for (size_t i = 0; i < re_n; i++)
         if (re_cache[i].pattern == pattern)
             return regexec(&re_cache[i].re, s, 0, NULL, 0) == 0;
     regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+    if (compile(&re, pattern) < 0)
         return false; /* route_table_check refuses these at start-up */
     bool ok = regexec(&re, s, 0, NULL, 0) == 0;
     if (re_n < RE_CACHE) {

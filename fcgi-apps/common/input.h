@@ -39,6 +39,9 @@ enum err input_object(const struct field *fields, const json_t *obj, const char 
  * repeated name is ERR_INVALID_INPUT. *pairs is allocated in a. */
 enum err input_query(const char *qs, struct arena *a, struct query_pair **pairs, size_t *n, const char **detail);
 
+/* True when pattern compiles as a POSIX extended regex (matched against whole values). */
+bool input_pattern_valid(const char *pattern);
+
 /* Decodes %XX and '+' in place. Returns 0, or -1 on a bad escape or an encoded NUL. */
 int input_pct_decode(char *s);
 

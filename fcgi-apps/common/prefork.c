@@ -2,6 +2,7 @@
 #include "prefork.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <fcgiapp.h>
 #include <stdlib.h>
@@ -134,14 +135,30 @@ static void stop_all(pid_t *pids, int n)
     }
 }
 
-/* Waits for dead workers and starts new ones until asked to stop. */
+/* Waits for dead workers and starts new ones until asked to stop. A slot whose fork failed
+ * (pid 0) is tried again every second. */
 static void supervise(const struct prefork *p, int fd, pid_t *pids, double *born)
 {
     while (!stop_requested) {
+        bool empty = false;
+        for (int i = 0; i < p->workers; i++) {
+            if (pids[i] > 0)
+                continue;
+            pids[i] = spawn(p, fd);
+            born[i] = now_mono();
+            if (pids[i] < 0) {
+                log_error("cannot start a worker: %s", strerror(errno));
+                pids[i] = 0;
+                empty = true;
+            }
+        }
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0)
-            continue; /* EINTR from a signal */
+        pid_t pid = waitpid(-1, &status, empty ? WNOHANG : 0);
+        if (pid <= 0) {
+            if (empty)
+                sleep(1);
+            continue; /* EINTR from a signal, or a slot to fill */
+        }
         for (int i = 0; i < p->workers; i++) {
             if (pids[i] != pid)
                 continue;
@@ -152,11 +169,8 @@ static void supervise(const struct prefork *p, int fd, pid_t *pids, double *born
             /* A worker that dies at once would make a fork loop: slow down. */
             if (now_mono() - born[i] < 1.0)
                 sleep(1);
-            if (stop_requested)
-                break;
             metrics_worker_restart(p->metrics);
-            pids[i] = spawn(p, fd);
-            born[i] = now_mono();
+            pids[i] = 0;
         }
     }
 }
@@ -182,10 +196,6 @@ int prefork_run(const struct prefork *p)
     signal(SIGPIPE, SIG_IGN);
     pid_t pids[MAX_WORKERS] = {0};
     double born[MAX_WORKERS] = {0};
-    for (int i = 0; i < n; i++) {
-        pids[i] = spawn(&q, fd);
-        born[i] = now_mono();
-    }
     log_info("listening on %s with %d workers", p->socket_path, n);
     supervise(&q, fd, pids, born);
     stop_all(pids, n);

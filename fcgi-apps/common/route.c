@@ -1,7 +1,8 @@
 /* route: method names, path pattern matching and the start-up check of a route table. */
 #include "route.h"
 
-#include <regex.h>
+#include "input.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -114,13 +115,9 @@ static const struct field *declared(const struct field *f, const char *name, siz
 static int check_fields(const struct field *f, const char *where, char *errbuf, size_t errlen)
 {
     for (; f && f->name; f++) {
-        if (f->pattern) {
-            regex_t re;
-            if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB) != 0) {
-                snprintf(errbuf, errlen, "%s: field %s: bad pattern", where, f->name);
-                return -1;
-            }
-            regfree(&re);
+        if (f->pattern && !input_pattern_valid(f->pattern)) {
+            snprintf(errbuf, errlen, "%s: field %s: bad pattern", where, f->name);
+            return -1;
         }
         if (f->type == FIELD_ENUM && !f->values) {
             snprintf(errbuf, errlen, "%s: field %s: enum without values", where, f->name);

@@ -20,6 +20,12 @@ has_series() {
 }
 wait_for 10 has_series && pass "request counters queryable in Prometheus" || fail "request counters in Prometheus" "none"
 
+for app in server client monitoring logs; do
+    out=$(curl -s "$BASE/api/$app/v1/metrics" | promtool check metrics 2>&1)
+    rc=$?
+    [ $rc -eq 0 ] && pass "promtool check metrics passes on $app" || fail "promtool check metrics on $app" "rc=$rc: $out"
+done
+
 echo "aifb_test_pushed 42" | curl -s --data-binary @- "$PUSH/metrics/job/aifb-test/instance/it" >/dev/null
 pushed() {
     curl -s "$PROM/api/v1/query" --data-urlencode 'query=aifb_test_pushed{job="aifb-test"}' |
