@@ -38,6 +38,8 @@ static void oom(size_t n)
 
 static struct block *block_new(size_t size)
 {
+    if (size > SIZE_MAX - sizeof(struct block))
+        oom(size);
     struct block *b = malloc(sizeof(*b) + size);
     if (!b)
         oom(size);
@@ -69,8 +71,8 @@ void *arena_alloc(struct arena *a, size_t n)
         need = ALIGN;
     struct block *b = a->head;
     if (b->size - b->used < need) {
-        /* Grow geometrically, but give a big request a block of its own size. */
-        size_t size = b->size * 2;
+        /* Grow geometrically up to 1 MiB blocks; a bigger request gets a block of its own size. */
+        size_t size = b->size < (1u << 19) ? b->size * 2 : (1u << 20);
         if (size < need)
             size = need;
         struct block *nb = block_new(size);

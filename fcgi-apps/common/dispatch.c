@@ -21,14 +21,13 @@ static enum err find_route(struct req *r)
 {
     const struct route_table *t = &r->app->def->table;
     unsigned allowed = 0;
-    int i = r->method ? route_find(t, r->path, r->method, &allowed) : -1;
+    /* A method aifb never serves (0) matches no route, so the lookup collects what the path takes. */
+    int i = route_find(t, r->path, r->method, &allowed);
     if (i >= 0) {
         r->route_index = i;
         r->route = &t->routes[i];
         return ERR_OK;
     }
-    if (!r->method) /* a method we never serve: tell which the path takes, if any */
-        route_find(t, r->path, HTTP_GET, &allowed);
     if (!allowed)
         return req_fail(r, ERR_NOT_FOUND, "path=%.200s", r->path);
     char list[128];

@@ -1,6 +1,7 @@
 /* input: validation of declared inputs. */
 #include "input.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -127,11 +128,17 @@ enum err input_scalar(const struct field *f, const char *raw, struct param *p, s
     errno = 0;
     switch (f->type) {
     case FIELD_INT:
+        /* strtoll alone would take " 5" and "+5" */
+        if (!(isdigit((unsigned char)raw[0]) || (raw[0] == '-' && isdigit((unsigned char)raw[1]))))
+            return bad(a, detail, "", f->name, "must be a whole number");
         p->i = strtoll(raw, &end, 10);
         if (errno || end == raw || *end)
             return bad(a, detail, "", f->name, "must be a whole number");
         return check_int(f, p->i, "", a, detail);
     case FIELD_NUM:
+        /* decimal only: strtod alone would take " 1", "0x10" and "infinity" */
+        if (!*raw || strspn(raw, "0123456789+-.eE") != strlen(raw))
+            return bad(a, detail, "", f->name, "must be a number");
         p->d = strtod(raw, &end);
         if (errno || end == raw || *end)
             return bad(a, detail, "", f->name, "must be a number");

@@ -2,6 +2,7 @@
 #include "req.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static void decref_cb(void *p)
@@ -91,7 +92,7 @@ enum err reply_json(struct req *r, int status, json_t *j)
     buf_clear(&r->reply.body);
     r->reply.status = status;
     r->reply.content_type = "application/json";
-    int rc = json_dump_callback(j, dump_cb, &r->reply.body, JSON_COMPACT);
+    int rc = json_dump_callback(j, dump_cb, &r->reply.body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(j);
     if (rc < 0 || buf_append(&r->reply.body, "\n", 1) < 0)
         return ERR_RESPONSE_TOO_LARGE;
@@ -114,10 +115,12 @@ void reply_error(struct req *r, enum err e)
     if (!j) /* a detail quoting input that is not UTF-8 */
         j = json_pack("{s:s, s:s, s:s, s:s}", "error", err_string(e), "hint", err_hint(e), "detail",
                       "(not shown: not valid UTF-8)", "request_id", id);
-    /* The error document is small; if even it does not fit, answer it without a detail. */
+    /* The error document is small; if even it does not fit, answer its code alone. */
     if (!j || reply_json(r, err_status(e), j) != ERR_OK) {
-        r->detail = NULL;
-        reply_data(r, err_status(e), "application/json", "{\"error\":\"internal\"}\n", 21);
+        char tiny[96];
+        int n = snprintf(tiny, sizeof(tiny), "{\"error\":\"%s\"}\n", err_string(e));
+        r->reply.body.max = r->reply.body.max < sizeof(tiny) ? sizeof(tiny) : r->reply.body.max;
+        reply_data(r, err_status(e), "application/json", tiny, (size_t)n);
     }
     r->reply.status = err_status(e);
 }

@@ -85,6 +85,18 @@ http GET /api/client/v1/health
 check_error "nginx's 502 is the error document" 502 upstream_unavailable
 "$STACK" up >/dev/null 2>&1
 [ "$(code /api/client/v1/health)" = 200 ] && pass "up brings the client app back" || fail "up brings client back" "no"
+# TERM (what `down` sends): the master stops its workers, removes its socket and exits cleanly.
+m=$(master logs)
+ws=$(workers logs)
+"$STACK" down logs >/dev/null 2>&1
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+all_gone=1
+for p in $m $ws; do gone "$p" || all_gone=0; done
+[ $all_gone = 1 ] && pass "TERM stops the master and its workers" || fail "TERM stops everything" "left: $m $ws"
+[ ! -e "$RUN/logs.sock" ] && pass "TERM removes the socket" || fail "TERM removes the socket" "still there"
+tail -n 3 "$(readlink -f "$ROOT/var")/log/aifb-logs.log" | grep -q 'stopped' && pass "the master logs a clean stop" ||
+    fail "clean stop logged" "$(tail -n 3 "$(readlink -f "$ROOT/var")/log/aifb-logs.log")"
+"$STACK" up >/dev/null 2>&1
 "$STACK" status >/dev/null 2>&1 && pass "status all up again" || fail "status all up" "$("$STACK" status 2>&1)"
 
 finish

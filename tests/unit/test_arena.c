@@ -2,6 +2,8 @@
  * string helpers, cleanups (reverse order, at reset and at free, deferring more) and arena_used
  * across many reset cycles. */
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "arena.h"
 
@@ -76,6 +80,48 @@ START_TEST(test_big_allocations)
     ck_assert_str_eq(small, "after the big one");
     ck_assert_uint_ge(arena_used(a), 2 * big + 1);
     arena_free(a);
+}
+END_TEST
+
+/* Runs fn in a child process; true when the child was killed by SIGABRT. */
+static bool aborts(void (*fn)(void))
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDERR_FILENO); /* the expected out-of-memory line */
+        fn();
+        _exit(0);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void alloc_near_size_max(void)
+{
+    arena_alloc(arena_new(256), SIZE_MAX - 15);
+}
+
+static void calloc_overflow(void)
+{
+    arena_calloc(arena_new(256), SIZE_MAX / 2, 3);
+}
+
+/* arena.h: "Allocation never fails: on out-of-memory the process aborts." A size whose block
+ * header would wrap size_t must abort too, not hand out a block smaller than asked for. */
+START_TEST(test_alloc_near_size_max_aborts)
+{
+    ck_assert_msg(aborts(alloc_near_size_max),
+                  "arena_alloc(SIZE_MAX - 15) returned instead of aborting (block size wraps in block_new)");
+}
+END_TEST
+
+START_TEST(test_calloc_overflow_aborts)
+{
+    ck_assert_msg(aborts(calloc_overflow), "arena_calloc(SIZE_MAX / 2, 3) returned instead of aborting");
 }
 END_TEST
 
@@ -267,6 +313,8 @@ static Suite *arena_suite(void)
     tcase_add_test(tc, test_growth_past_first_block);
     tcase_add_test(tc, test_big_allocations);
     tcase_add_test(tc, test_calloc_zeroed);
+    tcase_add_test(tc, test_alloc_near_size_max_aborts);
+    tcase_add_test(tc, test_calloc_overflow_aborts);
     tcase_add_test(tc, test_strdup_strndup);
     tcase_add_test(tc, test_printf);
     tcase_add_test(tc, test_cleanups_reverse_at_reset);

@@ -190,8 +190,8 @@ END_TEST
 
 START_TEST(test_get_int_garbage)
 {
-    static const char *const bad[] = {"12abc", "abc", "", " ", "1.5", "0x10", "99999999999999999999",
-                                      "-99999999999999999999", "4 4"};
+    static const char *const bad[] = {
+        "12abc", "abc", "", " ", "1.5", "0x10", "99999999999999999999", "-99999999999999999999", "4 4"};
     struct config *c = parse_ok("");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         long long v = 0;

@@ -93,7 +93,7 @@ END_TEST
 
 START_TEST(test_out_of_range_is_internal)
 {
-    enum err bad[] = {ERR__COUNT, (enum err)(ERR__COUNT + 1), (enum err)1000, (enum err)-1};
+    enum err bad[] = {ERR__COUNT, (enum err)(ERR__COUNT + 1), (enum err)1000, (enum err) - 1};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(err_status(bad[i]), 500);
         ck_assert_str_eq(err_string(bad[i]), "internal");

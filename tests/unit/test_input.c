@@ -76,7 +76,8 @@ END_TEST
 
 START_TEST(test_int_garbage)
 {
-    static const char *const bad[] = {"", "abc", "12abc", "1.5", "1e3", "0x10", "5 ", "--1", "1 2"};
+    static const char *const bad[] = {"",    "abc", "12abc", "1.5", "1e3", "0x10", "5 ",
+                                      "--1", "1 2", " 5",    "+5",  "\t7", "-"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         scalar_bad(&f_limit, bad[i], "field=limit: must be a whole number");
 }
@@ -103,6 +104,16 @@ START_TEST(test_num)
     scalar_bad(&f_ratio, "0.5x", "field=ratio: must be a number");
     scalar_bad(&f_ratio, "", "field=ratio: must be a number");
     scalar_bad(&f_any_num, "1e999", "field=x: must be a number");
+}
+END_TEST
+
+START_TEST(test_num_decimal_only)
+{
+    static const struct field f = F_NUM("rate", F_OPT, -1e9, 1e9);
+    static const char *const bad[] = {"0x10", " 1", "infinity", "nan", "1.5x", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        scalar_bad(&f, bad[i], "field=rate: must be a number");
+    scalar_ok(&f, "-2.5e3");
 }
 END_TEST
 
@@ -195,8 +206,7 @@ END_TEST
 
 /* Bodies. */
 
-static const struct field inner_fields[] = {F_INT("port", F_REQ, 1, 65535), F_STR("host", F_OPT, 1, 64, NULL),
-                                            F_END};
+static const struct field inner_fields[] = {F_INT("port", F_REQ, 1, 65535), F_STR("host", F_OPT, 1, 64, NULL), F_END};
 static const struct field middle_fields[] = {F_OBJ("inner", F_REQ, inner_fields), F_END};
 static const struct field body_fields[] = {
     F_STR("name", F_REQ, 1, 16, "^[a-z]+$"),
@@ -320,7 +330,8 @@ START_TEST(test_object_nested)
     object_bad("{\"name\":\"abc\",\"inner\":{}}", "field=inner.port: is required");
     object_bad("{\"name\":\"abc\",\"inner\":{\"port\":1,\"x\":2}}", "field=inner.x: unknown field");
     object_bad("{\"name\":\"abc\",\"inner\":{\"port\":1,\"host\":5}}", "field=inner.host: must be a string");
-    object_bad("{\"name\":\"abc\",\"outer\":{\"inner\":{\"port\":\"a\"}}}", "field=outer.inner.port: must be an integer");
+    object_bad("{\"name\":\"abc\",\"outer\":{\"inner\":{\"port\":\"a\"}}}",
+               "field=outer.inner.port: must be an integer");
     object_bad("{\"name\":\"abc\",\"outer\":{}}", "field=outer.inner: is required");
 }
 END_TEST
@@ -360,6 +371,15 @@ START_TEST(test_object_map_value_length)
     ck_assert_int_eq(input_object(body_fields, j, "", arena, &detail), ERR_INVALID_INPUT);
     ck_assert_str_eq(detail, "field=labels[a]: must be a string of at most 1024 bytes");
     json_decref(j);
+}
+END_TEST
+
+START_TEST(test_map_key_pattern_whole_value)
+{
+    static const struct field fields[] = {F_MAP("m", F_OPT, 4, "[a-z]+"), F_END};
+    ck_assert_int_eq(object_with_prefix(fields, "{\"m\":{\"abc\":\"1\"}}", ""), ERR_OK);
+    ck_assert_int_eq(object_with_prefix(fields, "{\"m\":{\"ab1\":\"1\"}}", ""), ERR_INVALID_INPUT);
+    ck_assert_str_eq(detail, "field=m[ab1]: names must match [a-z]+");
 }
 END_TEST
 
@@ -506,6 +526,7 @@ static Suite *input_suite(void)
     tcase_add_test(tc, test_int_garbage);
     tcase_add_test(tc, test_int_overflow);
     tcase_add_test(tc, test_num);
+    tcase_add_test(tc, test_num_decimal_only);
     tcase_add_test(tc, test_num_inf_nan_refused);
     tcase_add_test(tc, test_str_length);
     tcase_add_test(tc, test_str_pattern);
@@ -528,6 +549,7 @@ static Suite *input_suite(void)
     tcase_add_test(tc, test_object_array_bounds);
     tcase_add_test(tc, test_object_map);
     tcase_add_test(tc, test_object_map_value_length);
+    tcase_add_test(tc, test_map_key_pattern_whole_value);
     suite_add_tcase(s, tc);
     tc = tcase_create("query");
     tcase_add_checked_fixture(tc, setup, teardown);

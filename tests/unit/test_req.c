@@ -194,6 +194,7 @@ START_TEST(test_reply_error_over_cap)
     ck_assert_int_eq(r.reply.status, 404);
     json_t *j = reply_doc();
     ck_assert(json_is_object(j));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "error")), "not_found");
     json_decref(j);
 }
 END_TEST
