@@ -76,7 +76,7 @@ static int configure(struct app *app, const char *name)
 {
     char err[256], key[64];
     long long v;
-    if (config_get_int(app->config, "workers", 2, 1, 64, &v, err, sizeof(err)) < 0)
+    if (config_get_int(app->config, "workers", 4, 1, 64, &v, err, sizeof(err)) < 0)
         goto bad;
     snprintf(key, sizeof(key), "%s.workers", name);
     if (config_get_int(app->config, key, v, 1, 64, &v, err, sizeof(err)) < 0)
