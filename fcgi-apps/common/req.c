@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void decref_cb(void *p)
@@ -54,6 +55,24 @@ bool req_bool(const struct req *r, const char *name, bool def)
 {
     const struct param *p = find(r, name);
     return p ? p->b : def;
+}
+
+const char *req_int_text(struct req *r, const char *name, int64_t def)
+{
+    return arena_printf(r->arena, "%lld", (long long)req_int(r, name, def));
+}
+
+const char *req_body_text(struct req *r, const char *name)
+{
+    json_t *v = r->body ? json_object_get(r->body, name) : NULL;
+    if (!v || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return json_string_value(v);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *copy = arena_strdup(r->arena, s);
+    free(s);
+    return copy;
 }
 
 enum err req_fail(struct req *r, enum err e, const char *fmt, ...)

@@ -68,6 +68,13 @@ int64_t req_int(const struct req *r, const char *name, int64_t def);
 double req_num(const struct req *r, const char *name, double def);
 bool req_bool(const struct req *r, const char *name, bool def);
 
+/* The integer parameter name (or def when absent) as decimal text in the arena, for SQL. */
+const char *req_int_text(struct req *r, const char *name, int64_t def);
+
+/* The body member name as SQL parameter text: a string as it is, a number, boolean, object or array
+ * as JSON text, NULL when absent or null. Owned by the arena. */
+const char *req_body_text(struct req *r, const char *name);
+
 /* Sets the detail answered with e, and returns e: `return req_fail(r, ERR_X, "id=%lld", id);`.
  * The detail must not carry SQL, server paths or secrets. */
 enum err req_fail(struct req *r, enum err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,11 +1,9 @@
 /* h_files: read access to the log_files index. */
 #include "h_files.h"
 
-#include <stdio.h>
-
-#include "app.h"
 #include "db.h"
 #include "req.h"
+#include "rows.h"
 
 #define FILE_COLUMNS "id, path, category, size_bytes, modified_at, service_id, run_id, slurm_job_id, indexed_at"
 
@@ -22,25 +20,13 @@ static const struct db_stmt st_get =
 
 enum err h_files_list(struct req *r)
 {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
     const char *params[] = {req_str(r, "category"), req_str(r, "service_id"), req_str(r, "run_id"),
-                            req_str(r, "job"),      req_str(r, "before_id"),  limit};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
-    if (e)
-        return e;
-    return reply_json(r, 200, json_pack("{s:o}", "files", db_rows_json(res)));
+                            req_str(r, "job"),      req_str(r, "before_id"),  req_int_text(r, "limit", 100)};
+    return rows_list(r, &st_list, params, "files");
 }
 
 enum err h_files_get(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_get, params, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) == 0)
-        return req_fail(r, ERR_LOG_FILE_NOT_FOUND, "id=%s", params[0]);
-    return reply_json(r, 200, db_row_json(res, 0));
+    return rows_one(r, &st_get, params, 200, ERR_LOG_FILE_NOT_FOUND);
 }

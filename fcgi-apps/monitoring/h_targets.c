@@ -1,13 +1,12 @@
 /* h_targets: the targets table. */
 #include "h_targets.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "db.h"
 #include "req.h"
+#include "rows.h"
 
 #define TARGET_COLUMNS "id, kind, address, metrics_path, labels, service_id, run_id, created_at"
 
@@ -36,68 +35,35 @@ static const struct db_stmt st_sd =
             " 'aifb_target_id', id::text)) ORDER BY id), '[]') FROM targets",
             0, true);
 
-/* A body member as a parameter: strings as they are, numbers and objects as JSON text. */
-static const char *member(struct req *r, const char *name)
-{
-    json_t *v = json_object_get(r->body, name);
-    if (!v || json_is_null(v))
-        return NULL;
-    if (json_is_string(v))
-        return json_string_value(v);
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    const char *copy = arena_strdup(r->arena, s);
-    free(s);
-    return copy;
-}
-
 enum err h_targets_create(struct req *r)
 {
-    const char *params[] = {member(r, "kind"),   member(r, "address"),    member(r, "metrics_path"),
-                            member(r, "labels"), member(r, "service_id"), member(r, "run_id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_create, params, &res, &r->detail);
+    const char *params[] = {req_body_text(r, "kind"),         req_body_text(r, "address"),
+                            req_body_text(r, "metrics_path"), req_body_text(r, "labels"),
+                            req_body_text(r, "service_id"),   req_body_text(r, "run_id")};
+    enum err e = rows_one(r, &st_create, params, 201, ERR_INTERNAL);
     if (e == ERR_CONFLICT)
         return req_fail(r, e, "address=%s with this metrics_path is registered already", params[1]);
-    if (e)
-        return e;
-    return reply_json(r, 201, db_row_json(res, 0));
+    return e;
 }
 
 enum err h_targets_list(struct req *r)
 {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
-    const char *params[] = {req_str(r, "kind"), req_str(r, "before_id"), limit};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
-    if (e)
-        return e;
-    return reply_json(r, 200, json_pack("{s:o}", "targets", db_rows_json(res)));
+    const char *params[] = {req_str(r, "kind"), req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    return rows_list(r, &st_list, params, "targets");
 }
 
 enum err h_targets_get(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_get, params, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) == 0)
-        return req_fail(r, ERR_TARGET_NOT_FOUND, "id=%s", params[0]);
-    return reply_json(r, 200, db_row_json(res, 0));
+    return rows_one(r, &st_get, params, 200, ERR_TARGET_NOT_FOUND);
 }
 
 enum err h_targets_delete(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_delete, params, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) == 0)
-        return req_fail(r, ERR_TARGET_NOT_FOUND, "id=%s", params[0]);
-    r->reply.status = 204;
-    return ERR_OK;
+    enum err e = rows_one(r, &st_delete, params, 204, ERR_TARGET_NOT_FOUND);
+    buf_clear(&r->reply.body); /* 204 has no body */
+    return e;
 }
 
 enum err h_targets_http_sd(struct req *r)

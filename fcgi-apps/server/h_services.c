@@ -1,11 +1,9 @@
 /* h_services: read access to the services table. */
 #include "h_services.h"
 
-#include <stdio.h>
-
-#include "app.h"
 #include "db.h"
 #include "req.h"
+#include "rows.h"
 
 #define SERVICE_COLUMNS                                                                                                \
     "id, name, recipe, group_id, config, state, slurm_job_id, node, port, error, created_at, updated_at, ended_at"
@@ -21,24 +19,13 @@ static const struct db_stmt st_get =
 
 enum err h_services_list(struct req *r)
 {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
-    const char *params[] = {req_str(r, "state"), req_str(r, "recipe"), req_str(r, "before_id"), limit};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
-    if (e)
-        return e;
-    return reply_json(r, 200, json_pack("{s:o}", "services", db_rows_json(res)));
+    const char *params[] = {req_str(r, "state"), req_str(r, "recipe"), req_str(r, "before_id"),
+                            req_int_text(r, "limit", 100)};
+    return rows_list(r, &st_list, params, "services");
 }
 
 enum err h_services_get(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_get, params, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) == 0)
-        return req_fail(r, ERR_SERVICE_NOT_FOUND, "id=%s", params[0]);
-    return reply_json(r, 200, db_row_json(res, 0));
+    return rows_one(r, &st_get, params, 200, ERR_SERVICE_NOT_FOUND);
 }

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "db.h"
 #include "req.h"
+#include "rows.h"
 
 enum err h_tokens_create(struct req *r)
 {
@@ -33,14 +34,8 @@ static const struct db_stmt st_list =
 
 enum err h_tokens_list(struct req *r)
 {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)req_int(r, "limit", 100));
-    const char *params[] = {req_str(r, "before_id"), limit};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_list, params, &res, &r->detail);
-    if (e)
-        return e;
-    return reply_json(r, 200, json_pack("{s:o}", "tokens", db_rows_json(res)));
+    const char *params[] = {req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    return rows_list(r, &st_list, params, "tokens");
 }
 
 static const struct db_stmt st_revoke = DB_STMT(
@@ -50,13 +45,7 @@ static const struct db_stmt st_revoke = DB_STMT(
 enum err h_tokens_revoke(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_revoke, params, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) == 0)
-        return req_fail(r, ERR_TOKEN_NOT_FOUND, "id=%s", params[0]);
-    return reply_json(r, 200, db_row_json(res, 0));
+    return rows_one(r, &st_revoke, params, 200, ERR_TOKEN_NOT_FOUND);
 }
 
 int tokens_cli(struct app *app, int argc, char **argv)

@@ -244,6 +244,24 @@ START_TEST(test_param_accessors)
 }
 END_TEST
 
+START_TEST(test_sql_text_helpers)
+{
+    static struct param params[] = {{.name = "limit", .raw = "25", .i = 25}, {.name = "before_id", .raw = NULL}};
+    r.params = params;
+    r.nparams = 2;
+    ck_assert_str_eq(req_int_text(&r, "limit", 100), "25");
+    ck_assert_str_eq(req_int_text(&r, "before_id", 100), "100");
+    r.body = req_own_json(&r, json_pack("{s:s, s:i, s:b, s:{s:s}, s:n}", "kind", "exporter", "service_id", 7, "on", 1,
+                                        "labels", "a", "b", "gone"));
+    ck_assert_str_eq(req_body_text(&r, "kind"), "exporter");
+    ck_assert_str_eq(req_body_text(&r, "service_id"), "7");
+    ck_assert_str_eq(req_body_text(&r, "on"), "true");
+    ck_assert_str_eq(req_body_text(&r, "labels"), "{\"a\":\"b\"}");
+    ck_assert_ptr_null(req_body_text(&r, "gone"));
+    ck_assert_ptr_null(req_body_text(&r, "absent"));
+}
+END_TEST
+
 START_TEST(test_param_accessors_undeclared)
 {
     ck_assert_ptr_null(req_str(&r, "nothing"));
@@ -300,6 +318,7 @@ static Suite *req_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_param_accessors);
     tcase_add_test(tc, test_param_accessors_undeclared);
+    tcase_add_test(tc, test_sql_text_helpers);
     tcase_add_test(tc, test_req_fail);
     tcase_add_test(tc, test_req_own_json);
     suite_add_tcase(s, tc);

@@ -1,0 +1,18 @@
+/* rows: the answers of handlers that read PostgreSQL: a list of rows under one key, or one row
+ * (or its not-found error). They run a declared statement with the handler's parameters. */
+#ifndef AIFB_ROWS_H
+#define AIFB_ROWS_H
+
+#include "db.h"
+#include "err.h"
+
+struct req;
+
+/* Runs st and answers 200 with {"<key>": [row, ...]}. Returns ERR_OK or the db error (with detail). */
+enum err rows_list(struct req *r, const struct db_stmt *st, const char *const *params, const char *key);
+
+/* Runs st and answers status with its first row; no row answers not_found with "id=<params[0]>".
+ * Returns ERR_OK, not_found or the db error. */
+enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *params, int status, enum err not_found);
+
+#endif
