@@ -6,13 +6,13 @@ BUILD ?= build
 SAN ?=
 CC ?= cc
 
-PKGS := jansson libpq fcgi libcrypto
+PKGS := jansson libpq fcgi libcrypto libssh2
 SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wimplicit-fallthrough -fstack-protector-strong
 CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common \
-            $(shell pkg-config --cflags $(PKGS))
+            $(shell pkg-config --cflags $(PKGS) libcurl)
 OPT := -O2 -g
 ifneq ($(SAN),)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -32,10 +32,17 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LDLIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all apps deps up down status demo test unit san bench fuzz fuzz-build format clean
+# The cluster-side programs (remote-agent/) build with their own Makefile, here into $(BUILD).
+RA_PROGS := $(patsubst remote-agent/%/main.c,%,$(wildcard remote-agent/*/main.c))
+RA_LIBS := $(RA_PROGS:%=$(BUILD)/lib/libaifb-%.a) $(BUILD)/lib/libaifb-ra-common.a
+
+# Test tools (tests/tools/*.c): small clients the suites drive, linked with libcurl and jansson.
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+
+.PHONY: ra agent all apps deps up down status demo test unit san bench fuzz fuzz-build format clean
 .DEFAULT_GOAL := all
 
-all: apps $(UNIT_BINS)
+all: apps ra $(UNIT_BINS) $(TOOL_BINS)
 apps: $(APP_BINS)
 
 V ?=
@@ -64,13 +71,30 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(UNIT_LDLIBS)
 
+ra:
+	@$(MAKE) --no-print-directory -C remote-agent BUILD=$(abspath $(BUILD)) OPT="$(CFLAGS)" CC="$(CC)" V="$(V)"
+$(RA_LIBS): ra ;
+
+# Unit tests of a cluster-side program are named test_<program>_*.c and link its library.
+define ra_test_rule
+$(BUILD)/tests/unit/test_$(1)_%: $(BUILD)/obj/tests/unit/test_$(1)_%.o $(BUILD)/lib/libaifb-$(1).a \
+		$(BUILD)/lib/libaifb-ra-common.a
+	@mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson) -lm $(UNIT_LDLIBS)
+endef
+$(foreach p,$(RA_PROGS),$(eval $(call ra_test_rule,$(p))))
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/lib/libaifb-ra-common.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson) -lm
+
 # The object of a migration changes meaning when a new one lands.
 $(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
 
 # libFuzzer harnesses on the parsers of untrusted bytes (tests/fuzz/); `make test` runs each briefly.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
-FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c input.c route.c)
+FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c log.c route.c)
 FUZZ_SECONDS ?= 30
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/common/*.h)
@@ -79,6 +103,17 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/commo
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
 		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) \
 		$(shell pkg-config --libs jansson)
+
+# Harnesses of a cluster-side program (fuzz_<program>_*.c) link that program's modules too.
+define ra_fuzz_rule
+build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c))
+	@mkdir -p $$(dir $$@)
+	@$$(if $(V),,echo "  FUZZ $$@")
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
+		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
+		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson) -lm
+endef
+$(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -97,15 +132,23 @@ down:
 status:
 	@scripts/stack status
 
+# The cluster-side programs go onto the login node over SSH and are built there, as on MeluXina.
+agent: deps
+	@scripts/stack up cluster
+	@scripts/agent-install
+
 demo: deps apps
+	@$(MAKE) --no-print-directory agent
 	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/demo
 
 test: deps
 	@$(MAKE) --no-print-directory all fuzz-build
+	@$(MAKE) --no-print-directory agent
 	@AIFB_BUILD=$(abspath $(BUILD)) tests/run
 
 san: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all
+	@$(MAKE) --no-print-directory agent
 	@AIFB_BUILD=$(abspath build/san) tests/run
 
 bench: deps apps

@@ -2,6 +2,7 @@
 # Finds the repo root and the state folder var/ (a real folder, or a link into /var/tmp when
 # PostgreSQL and nginx's workers could not reach the repo or socket paths would be too long),
 # and checks pids the way the stack needs: zombies count as dead, the command line must match.
+# Resolving the state folder also exports SLURM_CONF (the embedded cluster's slurm.conf).
 # shellcheck shell=bash
 
 AIFB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -74,6 +75,22 @@ aifb_var_resolve() {
 		aifb_die "state folder path '$target' has characters nginx or PostgreSQL may misread; remove $link and run again"
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	AIFB_VAR=$target
+	# Every SLURM client command (sinfo, sbatch, scontrol...) a script runs must reach the embedded
+	# cluster's configuration, not /etc/slurm.
+	export SLURM_CONF="$AIFB_VAR/slurm/slurm.conf"
+}
+
+# The account the embedded cluster runs jobs as and its SSH server lets in (a normal user, as on
+# MeluXina).
+# shellcheck disable=SC2034 # read by the scripts that source this file
+AIFB_CLUSTER_USER=aifbuser
+
+# aifb_conf_get FILE KEY: prints the last value of KEY in an aifb.conf-style file ("key = value",
+# # comments), trailing blanks removed; prints nothing when the key is absent.
+aifb_conf_get() {
+	local key=${2//./\\.}
+	[[ -r $1 ]] || return 0
+	sed -n -E "s/^[[:space:]]*${key}[[:space:]]*=[[:space:]]*//p" "$1" | tail -n 1 | sed -E 's/[[:space:]]+$//'
 }
 
 # Reads a pid file; prints the pid or returns 1 when the file is missing or holds no pid.

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "prefork.h"
+#include "ssh.h"
 
 #ifndef AIFB_SCHEMA_HEAD
 #error "AIFB_SCHEMA_HEAD must be defined by the build (the highest sql/NNNN_*.sql)"
@@ -28,19 +30,67 @@ static double now_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void run_tick(struct app *app, struct arena *arena)
+{
+    if (app->ssh)
+        ssh_keepalive(app->ssh);
+    if (app->def->tick) {
+        prefork_busy(1);
+        app->def->tick(app, arena);
+        arena_reset(arena);
+        prefork_busy(0);
+    }
+}
+
+/* The session to the login node, when the config names one. */
+static struct ssh *cluster_session(struct app *app)
+{
+    const struct config *c = app->config;
+    const char *host = config_get(c, "cluster.host", NULL);
+    if (!host || !*host)
+        return NULL;
+    char err[256];
+    long long port, timeout, tunnel;
+    if (config_get_int(c, "cluster.port", 22, 1, 65535, &port, err, sizeof(err)) < 0 ||
+        config_get_int(c, "cluster.timeout_ms", 15000, 100, 600000, &timeout, err, sizeof(err)) < 0 ||
+        config_get_int(c, "cluster.tunnel_timeout_ms", 600000, 100, 86400000, &tunnel, err, sizeof(err)) < 0) {
+        log_error("config: %s", err);
+        return NULL;
+    }
+    struct ssh_config sc = {.host = host,
+                            .port = (int)port,
+                            .user = config_get(c, "cluster.user", ""),
+                            .key = config_get(c, "cluster.key", ""),
+                            .known_hosts = config_get(c, "cluster.known_hosts", ""),
+                            .timeout_ms = (int)timeout,
+                            .tunnel_timeout_ms = (int)tunnel};
+    return ssh_new(&sc);
+}
+
 static int worker_main(void *ctx, int listen_fd)
 {
     struct app *app = ctx;
     app->db = db_new(config_get(app->config, "db.dsn", ""));
+    app->ssh = cluster_session(app);
     FCGX_Request fr;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
         log_error("worker: cannot set up libfcgi");
         return 1;
     }
     struct arena *arena = arena_new(64 * 1024);
+    double next_tick = now_mono() + app->tick_ms / 1000.0;
     while (!prefork_stopping()) {
+        /* The listening socket is non-blocking: wait here, so that an idle worker can do the
+         * periodic work, and let the workers race for each connection. */
+        int wait_ms = (int)((next_tick - now_mono()) * 1000);
+        struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+        if (poll(&p, 1, wait_ms < 0 ? 0 : wait_ms) == 0 || now_mono() >= next_tick) {
+            run_tick(app, arena);
+            next_tick = now_mono() + app->tick_ms / 1000.0;
+            continue;
+        }
         if (FCGX_Accept_r(&fr) < 0) {
-            if (prefork_stopping() || errno == EINTR)
+            if (prefork_stopping() || errno == EINTR || errno == EAGAIN)
                 continue;
             log_error("worker: accept failed: %s", strerror(errno));
             usleep(100000);
@@ -58,6 +108,7 @@ static int worker_main(void *ctx, int listen_fd)
         prefork_busy(0);
     }
     arena_free(arena);
+    ssh_free(app->ssh);
     db_free(app->db);
     return 0;
 }
@@ -85,6 +136,10 @@ static int configure(struct app *app, const char *name)
     if (config_get_int(app->config, "reply.max_bytes", 8 << 20, 4096, 1LL << 30, &v, err, sizeof(err)) < 0)
         goto bad;
     app->reply_max = (size_t)v;
+    snprintf(key, sizeof(key), "%s.tick_ms", name);
+    if (config_get_int(app->config, key, 2000, 100, 3600000, &v, err, sizeof(err)) < 0)
+        goto bad;
+    app->tick_ms = (int)v;
     const char *lvl = config_get(app->config, "log.level", "info");
     if (log_level_parse(lvl) < 0) {
         snprintf(err, sizeof(err), "log.level: '%s' is not debug, info, warn or error", lvl);
@@ -142,7 +197,9 @@ int app_main(int argc, char **argv, const struct app_def *def)
             goto out;
         }
         app.db = db_new(config_get(app.config, "db.dsn", ""));
+        app.ssh = cluster_session(&app);
         rc = def->cli(&app, argc - optind, argv + optind);
+        ssh_free(app.ssh);
         db_free(app.db);
         goto out;
     }

@@ -14,6 +14,7 @@
 struct config;
 struct db;
 struct metrics;
+struct ssh;
 
 struct app;
 
@@ -23,12 +24,16 @@ struct app_def {
     const char *name;
     struct route_table table;
     int (*cli)(struct app *app, int argc, char **argv);
+    /* Periodic work, run by an idle worker every tick_ms (default 2000); NULL for none. It must
+     * coordinate with the other workers itself (a PostgreSQL advisory lock). */
+    void (*tick)(struct app *app, struct arena *a);
 };
 
 struct app {
     const struct app_def *def;
     struct config *config;
     struct db *db;           /* this process's connection; made in each worker */
+    struct ssh *ssh;         /* this process's session to the login node; NULL without cluster.host */
     struct metrics *metrics; /* shared by the master and the workers */
     struct auth_cache auth_cache;
     /* How tokens are looked up: auth_db_lookup, or a stand-in in unit tests. */
@@ -36,6 +41,7 @@ struct app {
     size_t reply_max;
     int workers;
     int64_t schema_head; /* the migration version this build needs */
+    int tick_ms;
     const char *socket_path;
 };
 

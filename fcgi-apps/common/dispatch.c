@@ -161,7 +161,11 @@ void dispatch(struct req *r)
     if (!r->started)
         r->started = now_mono();
     enum err e = run(r);
-    if (e) {
+    if (e && r->streaming) {
+        log_warn("%s: %s after the reply began streaming: %s", r->request_id, err_string(e),
+                 r->detail ? r->detail : "");
+        metrics_error(r->app->metrics, e);
+    } else if (e) {
         reply_error(r, e);
         metrics_error(r->app->metrics, e);
         if (e == ERR_METHOD_NOT_ALLOWED)

@@ -1,6 +1,8 @@
 /* err: tables generated from err.def. */
 #include "err.h"
 
+#include <string.h>
+
 struct err_info {
     int status;
     const char *string;
@@ -18,6 +20,14 @@ static const struct err_info *info(enum err e)
     if ((unsigned)e >= ERR__COUNT)
         e = ERR_INTERNAL;
     return &infos[e];
+}
+
+enum err err_from_string(const char *s)
+{
+    for (int e = 0; s && e < ERR__COUNT; e++)
+        if (strcmp(infos[e].string, s) == 0)
+            return (enum err)e;
+    return ERR_INTERNAL;
 }
 
 int err_status(enum err e)

@@ -15,4 +15,7 @@ int err_status(enum err e);
 const char *err_string(enum err e);
 const char *err_hint(enum err e);
 
+/* The code whose stable string is s (as an agent answers it); ERR_INTERNAL when none is. */
+enum err err_from_string(const char *s);
+
 #endif

@@ -12,6 +12,9 @@
 /* Bytes of an unread body drained after the reply; nginx caps bodies well below this. */
 #define DRAIN_MAX (32 * 1024 * 1024)
 
+static int stream_head(struct req *r);
+static int stream_write(struct req *r, const char *data, size_t len);
+
 static ssize_t read_body(void *io, char *buf, size_t n)
 {
     FCGX_Request *fr = io;
@@ -75,6 +78,8 @@ void fcgi_io_read(struct req *r, FCGX_Request *fr)
     r->authorization = arena_strdup(r->arena, FCGX_GetParam("HTTP_AUTHORIZATION", env));
     r->remote_addr = arena_strdup(r->arena, FCGX_GetParam("REMOTE_ADDR", env));
     r->read_body = read_body;
+    r->stream_head = stream_head;
+    r->stream_write = stream_write;
     r->io = fr;
 }
 
@@ -116,20 +121,46 @@ static const char *reason(int status)
     }
 }
 
-void fcgi_io_write(struct req *r, FCGX_Request *fr)
+/* Writes the status and headers; length < 0 leaves Content-Length out (a streamed body). */
+static void write_head(struct req *r, FCGX_Request *fr, long long length)
 {
     struct reply *rep = &r->reply;
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n", rep->status, reason(rep->status));
-    if (rep->status != 204) {
-        FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                     rep->content_type ? rep->content_type : "application/json", rep->body.len);
-    }
+    if (rep->status != 204)
+        FCGX_FPrintF(fr->out, "Content-Type: %s\r\n", rep->content_type ? rep->content_type : "application/json");
+    if (rep->status != 204 && length >= 0)
+        FCGX_FPrintF(fr->out, "Content-Length: %lld\r\n", length);
     FCGX_FPrintF(fr->out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", r->request_id);
     if (rep->headers.len)
         FCGX_PutStr(rep->headers.data, (int)rep->headers.len, fr->out);
     FCGX_PutS("\r\n", fr->out);
-    if (r->method != HTTP_HEAD && rep->status != 204 && rep->body.len)
-        FCGX_PutStr(rep->body.data, (int)rep->body.len, fr->out);
+}
+
+static int stream_head(struct req *r)
+{
+    FCGX_Request *fr = r->io;
+    write_head(r, fr, -1);
+    return FCGX_FFlush(fr->out) < 0 ? -1 : 0;
+}
+
+static int stream_write(struct req *r, const char *data, size_t len)
+{
+    FCGX_Request *fr = r->io;
+    if (r->method == HTTP_HEAD)
+        return 0;
+    if (FCGX_PutStr(data, (int)len, fr->out) < 0 || FCGX_FFlush(fr->out) < 0)
+        return -1;
+    return 0;
+}
+
+void fcgi_io_write(struct req *r, FCGX_Request *fr)
+{
+    struct reply *rep = &r->reply;
+    if (!r->streaming) {
+        write_head(r, fr, (long long)rep->body.len);
+        if (r->method != HTTP_HEAD && rep->status != 204 && rep->body.len)
+            FCGX_PutStr(rep->body.data, (int)rep->body.len, fr->out);
+    }
     FCGX_FFlush(fr->out);
     /* nginx has sent the whole body; closing on it unread can reset the connection. */
     char sink[8192];

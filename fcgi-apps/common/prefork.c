@@ -2,6 +2,7 @@
 #include "prefork.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <fcgiapp.h>
@@ -190,6 +191,8 @@ int prefork_run(const struct prefork *p)
         return 1;
     }
     chmod(p->socket_path, 0666);
+    /* Workers poll it and race for each connection; the loser must not block in accept(). */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     set_handler(SIGTERM, on_stop);
     set_handler(SIGINT, on_stop);
     set_handler(SIGCHLD, on_child);

@@ -118,6 +118,24 @@ enum err reply_json(struct req *r, int status, json_t *j)
     return ERR_OK;
 }
 
+enum err reply_stream_start(struct req *r, int status, const char *content_type)
+{
+    r->reply.status = status;
+    r->reply.content_type = content_type;
+    reply_header(r, "X-Accel-Buffering", "no");
+    r->streaming = true;
+    if (r->stream_head && r->stream_head(r) < 0)
+        return ERR_OK; /* the client has gone; the writes will say so */
+    return ERR_OK;
+}
+
+int reply_stream_write(struct req *r, const char *data, size_t len)
+{
+    if (r->stream_write)
+        return r->stream_write(r, data, len);
+    return buf_append(&r->reply.body, data, len);
+}
+
 void reply_header(struct req *r, const char *name, const char *value)
 {
     if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))

@@ -42,7 +42,12 @@ struct req {
 
     /* Reads up to n body bytes into buf: returns the count, 0 at the end, -1 on error. */
     ssize_t (*read_body)(void *io, char *buf, size_t n);
+    /* Streamed replies: sends the head (reply.status, content type, headers) once, then pieces of
+     * body. NULL where there is no client connection (unit tests): the pieces go to reply.body. */
+    int (*stream_head)(struct req *r);
+    int (*stream_write)(struct req *r, const char *data, size_t len);
     void *io;
+    bool streaming; /* the head has gone: errors can no longer be answered as documents */
 
     /* Filled by the dispatcher before the handler runs. */
     int route_index; /* -1 until a route matched */
@@ -85,6 +90,13 @@ enum err reply_json(struct req *r, int status, json_t *j);
 
 /* Answers status with data as the body. Returns ERR_OK or ERR_RESPONSE_TOO_LARGE. */
 enum err reply_data(struct req *r, int status, const char *content_type, const char *data, size_t len);
+
+/* Starts a streamed reply with status and content type: the head goes now, with
+ * X-Accel-Buffering: no so that nginx passes each piece on at once. Returns ERR_OK. */
+enum err reply_stream_start(struct req *r, int status, const char *content_type);
+
+/* Sends len bytes of a streamed reply now. Returns 0, or -1 when the client has gone. */
+int reply_stream_write(struct req *r, const char *data, size_t len);
 
 /* Adds a response header. name and value must not contain CR or LF (they are refused). */
 void reply_header(struct req *r, const char *name, const char *value);

@@ -1,12 +1,16 @@
-/* h_services: read access to the services table. */
+/* h_services: services from recipes: create (row and SLURM job together), list, get, live status,
+ * delete (cancels the job; the row stays, cancelled, for the history). */
 #include "h_services.h"
 
 #include "db.h"
 #include "req.h"
 #include "rows.h"
+#include "services.h"
+#include "agent.h"
 
 #define SERVICE_COLUMNS                                                                                                \
-    "id, name, recipe, group_id, config, state, slurm_job_id, node, port, error, created_at, updated_at, ended_at"
+    "id, name, recipe, group_id, config, state, slurm_state, slurm_job_id, node, endpoint_host, port, error, "         \
+    "created_at, updated_at, checked_at, ended_at"
 
 static const struct db_stmt st_list =
     DB_STMT("services_list",
@@ -28,4 +32,80 @@ enum err h_services_get(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
     return rows_one(r, &st_get, params, 200, ERR_SERVICE_NOT_FOUND);
+}
+
+/* The agent's submit fields a caller may set besides the recipe and its params. */
+static const char *const submit_fields[] = {"time_limit", "partition", "account", "qos", "nodes", NULL};
+
+/* Body members as the agent's submit request: the declared SLURM fields present in the body. */
+static json_t *submit_extra(struct req *r)
+{
+    json_t *s = req_own_json(r, json_object());
+    for (const char *const *f = submit_fields; *f; f++) {
+        json_t *v = json_object_get(r->body, *f);
+        if (v && !json_is_null(v))
+            json_object_set(s, *f, v);
+    }
+    return s;
+}
+
+enum err h_services_create(struct req *r)
+{
+    /* The seed's field names (recipe_name, config) are taken as well. */
+    json_t *recipe = json_object_get(r->body, "recipe");
+    if (!recipe)
+        recipe = json_object_get(r->body, "recipe_name");
+    if (!recipe)
+        return req_fail(r, ERR_INVALID_INPUT, "field=recipe: is required");
+    json_t *params = json_object_get(r->body, "params");
+    if (!params)
+        params = json_object_get(r->body, "config");
+    if (!params)
+        params = req_own_json(r, json_object());
+    const char *name = json_string_value(json_object_get(r->body, "name"));
+    if (!name)
+        name = json_string_value(recipe);
+    int64_t id, job_id;
+    enum err e = services_create(r, name, json_string_value(recipe), params, submit_extra(r), 0, &id, &job_id);
+    if (e)
+        return e;
+    const char *p[] = {arena_printf(r->arena, "%lld", (long long)id)};
+    return rows_one(r, &st_get, p, 201, ERR_SERVICE_NOT_FOUND);
+}
+
+enum err h_services_delete(struct req *r)
+{
+    struct service s;
+    enum err e = services_load(r, req_int(r, "id", 0), &s);
+    if (e)
+        return e;
+    if ((e = services_cancel(r, &s)))
+        return e;
+    const char *p[] = {req_str(r, "id")};
+    return rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND);
+}
+
+enum err h_services_status(struct req *r)
+{
+    struct service s;
+    enum err e = services_load(r, req_int(r, "id", 0), &s);
+    if (e)
+        return e;
+    json_t *job = NULL;
+    if (s.job_id > 0) {
+        const char *arg[] = {arena_printf(r->arena, "%lld", (long long)s.job_id)};
+        json_t *answer;
+        if ((e = agent_call(r->app, r->arena, "status", arg, 1, NULL, &answer, &r->detail)))
+            return e;
+        job = json_array_get(json_object_get(answer, "jobs"), 0);
+        if (job && (e = services_apply(r->app, r->arena, s.id, job, &r->detail)))
+            return e;
+    }
+    const char *p[] = {req_str(r, "id")};
+    if ((e = rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND)))
+        return e;
+    /* The row as stored, with the job as SLURM reports it now. */
+    json_t *row = req_own_json(r, json_loadb(r->reply.body.data, r->reply.body.len, 0, NULL));
+    json_object_set(row, "job", job ? job : json_null());
+    return reply_json(r, 200, json_incref(row));
 }

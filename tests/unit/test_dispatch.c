@@ -114,7 +114,7 @@ static const struct route routes[] = {
     [R_ECHO] = {HTTP_POST, "/v1/echo", h_echo, ROLE_PUBLIC, 64, NULL, NULL},
 };
 
-static const struct app_def def = {"test", {"/api/test", routes, NROUTES}, NULL};
+static const struct app_def def = {.name = "test", .table = {"/api/test", routes, NROUTES}};
 
 static enum err fake_lookup(struct app *app, struct arena *a, const char *sha, enum role *role, int64_t *id)
 {

@@ -1,0 +1,135 @@
+/* h_dataplane: metrics proxy, models and prompts through SSH direct-tcpip channels. */
+#include "h_dataplane.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+#include "req.h"
+#include "services.h"
+#include "tunnel.h"
+
+/* A service answers once its job is running and the agent has its endpoint. */
+static enum err endpoint_of(struct req *r, struct service *s)
+{
+    enum err e = services_load(r, req_int(r, "id", 0), s);
+    if (e)
+        return e;
+    if (strcmp(s->state, "running") != 0 || !s->host || s->port <= 0)
+        return req_fail(r, ERR_SERVICE_NOT_READY, "id=%lld state=%s", (long long)s->id, s->state);
+    return ERR_OK;
+}
+
+/* Answers a buffered exchange with the service's status, type and body as they are. */
+static enum err pass_through(struct req *r, const struct service *s, const char *method, const char *path,
+                             const char *body, size_t len)
+{
+    struct buf *out = &r->reply.body;
+    buf_clear(out);
+    int status;
+    const char *ctype;
+    enum err e = tunnel_fetch(r, s->host, s->port, method, path, body, len, out, &status, &ctype);
+    if (e)
+        return e;
+    r->reply.status = status;
+    r->reply.content_type = ctype;
+    return ERR_OK;
+}
+
+enum err h_services_metrics(struct req *r)
+{
+    struct service s;
+    enum err e = endpoint_of(r, &s);
+    return e ? e : pass_through(r, &s, "GET", "/metrics", NULL, 0);
+}
+
+enum err h_services_models(struct req *r)
+{
+    struct service s;
+    enum err e = endpoint_of(r, &s);
+    return e ? e : pass_through(r, &s, "GET", "/v1/models", NULL, 0);
+}
+
+/* Sends the prompt body (an OpenAI request) to s: chat when it has messages; the model defaults to
+ * the one the service was deployed with. */
+static enum err prompt(struct req *r, const struct service *s)
+{
+    json_t *body = r->body;
+    if (!json_object_get(body, "prompt") && !json_object_get(body, "messages"))
+        return req_fail(r, ERR_INVALID_INPUT, "field=prompt: is required (or messages, for chat)");
+    const char *path = json_object_get(body, "messages") ? "/v1/chat/completions" : "/v1/completions";
+    json_t *model = json_object_get(s->config, "model");
+    if (!json_object_get(body, "model") && json_is_string(model))
+        json_object_set(body, "model", model);
+    char *text = json_dumps(body, JSON_COMPACT);
+    const char *copy = arena_strdup(r->arena, text);
+    free(text);
+    if (json_is_true(json_object_get(body, "stream")))
+        return tunnel_stream(r, s->host, s->port, "POST", path, copy, strlen(copy));
+    return pass_through(r, s, "POST", path, copy, strlen(copy));
+}
+
+enum err h_services_prompt(struct req *r)
+{
+    struct service s;
+    enum err e = endpoint_of(r, &s);
+    return e ? e : prompt(r, &s);
+}
+
+/* The group's running replicas with an endpoint, starting at its round-robin position. */
+static const struct db_stmt st_replicas =
+    DB_STMT("groups_replicas",
+            "WITH g AS (UPDATE service_groups SET next_replica = next_replica + 1 WHERE id = $1 AND deleted_at IS NULL"
+            " RETURNING next_replica - 1 AS turn),"
+            " s AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n FROM services"
+            "  WHERE group_id = $1 AND state = 'running' AND endpoint_host IS NOT NULL)"
+            " SELECT s.id FROM s, g ORDER BY (s.k - g.turn % s.n + s.n) % s.n",
+            1, false);
+
+static const struct db_stmt st_group =
+    DB_STMT("groups_exists", "SELECT id FROM service_groups WHERE id = $1 AND deleted_at IS NULL", 1, true);
+
+/* Runs fn on the group's replicas in round-robin order, going on to the next one while a replica
+ * cannot be reached (one that died and was not reconciled yet). */
+static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const struct service *))
+{
+    const char *params[] = {req_str(r, "id")};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_replicas, params, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0) {
+        if ((e = db_exec(r->app->db, r->arena, &st_group, params, &res, &r->detail)))
+            return e;
+        if (PQntuples(res) == 0)
+            return req_fail(r, ERR_GROUP_NOT_FOUND, "id=%s", params[0]);
+        return req_fail(r, ERR_SERVICE_NOT_READY, "group id=%s has no running replica", params[0]);
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct service s;
+        if ((e = services_load(r, db_int(res, i, 0), &s)))
+            return e;
+        reply_header(r, "X-Aifb-Service-Id", PQgetvalue(res, i, 0));
+        e = fn(r, &s);
+        if (e != ERR_SERVICE_UNREACHABLE || r->streaming)
+            return e;
+        buf_clear(&r->reply.headers);
+    }
+    return e;
+}
+
+static enum err models(struct req *r, const struct service *s)
+{
+    return pass_through(r, s, "GET", "/v1/models", NULL, 0);
+}
+
+enum err h_groups_models(struct req *r)
+{
+    return each_replica(r, models);
+}
+
+enum err h_groups_prompt(struct req *r)
+{
+    return each_replica(r, prompt);
+}

@@ -1,0 +1,113 @@
+/* h_groups: groups of replicas. */
+#include "h_groups.h"
+
+#include <stdlib.h>
+
+#include "app.h"
+#include "db.h"
+#include "req.h"
+#include "rows.h"
+#include "services.h"
+
+#define GROUP_JSON                                                                                                     \
+    "SELECT g.id, g.name, g.recipe, g.replicas, g.config, g.created_at, g.deleted_at,"                                 \
+    " coalesce((SELECT json_agg(json_build_object('id', s.id, 'state', s.state, 'slurm_job_id', s.slurm_job_id,"       \
+    " 'endpoint_host', s.endpoint_host, 'port', s.port) ORDER BY s.id) FROM services s WHERE s.group_id = g.id),"      \
+    " '[]') AS services FROM service_groups g"
+
+static const struct db_stmt st_insert =
+    DB_STMT("groups_insert",
+            "INSERT INTO service_groups (name, recipe, replicas, config) VALUES ($1, $2, $3, $4::jsonb)"
+            " RETURNING id",
+            4, false);
+static const struct db_stmt st_get = DB_STMT("groups_get", GROUP_JSON " WHERE g.id = $1", 1, true);
+static const struct db_stmt st_list =
+    DB_STMT("groups_list",
+            GROUP_JSON " WHERE g.deleted_at IS NULL AND ($1::bigint IS NULL OR g.id < $1)"
+                       " ORDER BY g.id DESC LIMIT $2",
+            2, true);
+static const struct db_stmt st_members =
+    DB_STMT("groups_members", "SELECT id FROM services WHERE group_id = $1 ORDER BY id", 1, true);
+static const struct db_stmt st_delete =
+    DB_STMT("groups_delete",
+            "UPDATE service_groups SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1 RETURNING id", 1, true);
+
+/* Cancels every member of group id; returns the first error. */
+static enum err cancel_members(struct req *r, const char *id)
+{
+    const char *params[] = {id};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_members, params, &res, &r->detail), first = ERR_OK;
+    for (int i = 0; !e && i < PQntuples(res); i++) {
+        struct service s;
+        if ((e = services_load(r, db_int(res, i, 0), &s)) == ERR_OK)
+            e = services_cancel(r, &s);
+        if (e && !first)
+            first = e;
+        e = ERR_OK;
+    }
+    return e ? e : first;
+}
+
+enum err h_groups_create(struct req *r)
+{
+    const char *recipe = json_string_value(json_object_get(r->body, "recipe"));
+    json_int_t replicas = json_integer_value(json_object_get(r->body, "replicas"));
+    json_t *params = json_object_get(r->body, "params");
+    if (!params)
+        params = req_own_json(r, json_object());
+    const char *name = json_string_value(json_object_get(r->body, "name"));
+    char *cfg = json_dumps(params, JSON_COMPACT);
+    const char *ins[] = {name ? name : recipe, recipe, arena_printf(r->arena, "%lld", (long long)replicas),
+                         arena_strdup(r->arena, cfg)};
+    free(cfg);
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_insert, ins, &res, &r->detail);
+    if (e)
+        return e;
+    const char *gid = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+    json_t *submit = req_own_json(r, json_object());
+    json_t *tl = json_object_get(r->body, "time_limit");
+    if (tl)
+        json_object_set(submit, "time_limit", tl);
+    for (json_int_t i = 0; i < replicas; i++) {
+        int64_t id, job;
+        const char *sname = arena_printf(r->arena, "%s-%lld", ins[0], (long long)i);
+        if ((e = services_create(r, sname, recipe, params, submit, strtoll(gid, NULL, 10), &id, &job))) {
+            const char *why = r->detail;
+            cancel_members(r, gid);
+            const char *p[] = {gid};
+            db_exec(r->app->db, r->arena, &st_delete, p, &res, &r->detail);
+            r->detail = why;
+            return e;
+        }
+    }
+    const char *p[] = {gid};
+    return rows_one(r, &st_get, p, 201, ERR_GROUP_NOT_FOUND);
+}
+
+enum err h_groups_list(struct req *r)
+{
+    const char *params[] = {req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    return rows_list(r, &st_list, params, "groups");
+}
+
+enum err h_groups_get(struct req *r)
+{
+    const char *params[] = {req_str(r, "id")};
+    return rows_one(r, &st_get, params, 200, ERR_GROUP_NOT_FOUND);
+}
+
+enum err h_groups_delete(struct req *r)
+{
+    const char *params[] = {req_str(r, "id")};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_delete, params, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0)
+        return req_fail(r, ERR_GROUP_NOT_FOUND, "id=%s", params[0]);
+    if ((e = cancel_members(r, params[0])))
+        return e;
+    return rows_one(r, &st_get, params, 200, ERR_GROUP_NOT_FOUND);
+}

@@ -1,0 +1,220 @@
+/* services: rows, jobs and their states. */
+#include "services.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "app.h"
+#include "db.h"
+#include "log.h"
+#include "req.h"
+
+static const char *const terminal[] = {"completed", "failed", "cancelled", "timeout", "unknown", NULL};
+
+int services_terminal(const char *state)
+{
+    for (const char *const *t = terminal; *t; t++)
+        if (state && strcmp(*t, state) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct db_stmt st_load =
+    DB_STMT("services_load",
+            "SELECT id, name, recipe, state, coalesce(slurm_job_id, 0), endpoint_host, coalesce(port, 0),"
+            " coalesce(group_id, 0), config FROM services WHERE id = $1",
+            1, true);
+
+enum err services_load(struct req *r, int64_t id, struct service *s)
+{
+    const char *params[] = {arena_printf(r->arena, "%lld", (long long)id)};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_load, params, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0)
+        return req_fail(r, ERR_SERVICE_NOT_FOUND, "id=%lld", (long long)id);
+    s->id = db_int(res, 0, 0);
+    s->name = arena_strdup(r->arena, PQgetvalue(res, 0, 1));
+    s->recipe = arena_strdup(r->arena, PQgetvalue(res, 0, 2));
+    s->state = arena_strdup(r->arena, PQgetvalue(res, 0, 3));
+    s->job_id = db_int(res, 0, 4);
+    s->host = PQgetisnull(res, 0, 5) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 5));
+    s->port = (int)db_int(res, 0, 6);
+    s->group_id = db_int(res, 0, 7);
+    s->config = req_own_json(r, json_loads(PQgetvalue(res, 0, 8), 0, NULL));
+    return ERR_OK;
+}
+
+static const struct db_stmt st_insert = DB_STMT(
+    "services_insert",
+    "INSERT INTO services (name, recipe, config, group_id) VALUES ($1, $2, $3::jsonb, $4) RETURNING id", 4, false);
+static const struct db_stmt st_set_job =
+    DB_STMT("services_set_job",
+            "WITH u AS (UPDATE services SET slurm_job_id = $2, updated_at = now() WHERE id = $1 RETURNING id)"
+            " INSERT INTO service_events (service_id, state, detail) SELECT id, 'pending', 'job ' || $2 FROM u",
+            2, false);
+
+/* The agent's submit request: the handler's extra fields, the recipe, the params and a job name
+ * from which logs can be traced back to the service. */
+static json_t *submit_request(const char *recipe, json_t *params, json_t *submit, int64_t id)
+{
+    json_t *in = submit ? json_deep_copy(submit) : json_object();
+    json_object_set_new(in, "recipe", json_string(recipe));
+    json_object_set(in, "params", params);
+    char name[64];
+    snprintf(name, sizeof(name), "aifb-svc-%lld", (long long)id);
+    json_object_set_new(in, "job_name", json_string(name));
+    return in;
+}
+
+enum err services_create(struct req *r, const char *name, const char *recipe, json_t *params, json_t *submit,
+                         int64_t group_id, int64_t *id, int64_t *job_id)
+{
+    struct db *db = r->app->db;
+    char *cfg = json_dumps(params, JSON_COMPACT);
+    const char *ins[] = {name, recipe, arena_strdup(r->arena, cfg),
+                         group_id ? arena_printf(r->arena, "%lld", (long long)group_id) : NULL};
+    free(cfg);
+    PGresult *res;
+    json_t *answer;
+    enum err e = db_command(db, r->arena, "BEGIN", &r->detail);
+    if (e)
+        return e;
+    if ((e = db_exec(db, r->arena, &st_insert, ins, &res, &r->detail)))
+        goto out;
+    *id = db_int(res, 0, 0);
+    json_t *in = req_own_json(r, submit_request(recipe, params, submit, *id));
+    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail)))
+        goto out;
+    *job_id = json_integer_value(json_object_get(answer, "job_id"));
+    const char *set[] = {arena_printf(r->arena, "%lld", (long long)*id),
+                         arena_printf(r->arena, "%lld", (long long)*job_id)};
+    if (*job_id <= 0) {
+        e = req_fail(r, ERR_AGENT_FAILED, "submit answered no job_id");
+        goto out;
+    }
+    if (!(e = db_exec(db, r->arena, &st_set_job, set, &res, &r->detail)))
+        e = db_command(db, r->arena, "COMMIT", &r->detail);
+    if (e) { /* the job runs but its row is gone: take the job back */
+        const char *arg[] = {set[1]};
+        const char *ignored;
+        agent_call(r->app, r->arena, "cancel", arg, 1, NULL, &answer, &ignored);
+    }
+out:
+    if (e) {
+        const char *ignored;
+        db_command(db, r->arena, "ROLLBACK", &ignored);
+    }
+    return e;
+}
+
+static const struct db_stmt st_apply = DB_STMT(
+    "services_apply",
+    "WITH old AS (SELECT state FROM services WHERE id = $1),"
+    " upd AS (UPDATE services s SET state = $2, slurm_state = $3, node = $4, endpoint_host = $5, port = $6::int,"
+    "   checked_at = now(), updated_at = CASE WHEN s.state IS DISTINCT FROM $2 THEN now() ELSE s.updated_at END,"
+    "   ended_at = CASE WHEN $2 IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown')"
+    "     THEN coalesce(s.ended_at, now()) END"
+    "   WHERE s.id = $1 AND s.state NOT IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown') RETURNING s.id)"
+    " INSERT INTO service_events (service_id, state, detail)"
+    " SELECT upd.id, $2, $7 FROM upd, old WHERE old.state IS DISTINCT FROM $2",
+    7, true);
+
+enum err services_apply(struct app *app, struct arena *a, int64_t id, const json_t *job, const char **detail)
+{
+    const json_t *ep = json_object_get(job, "endpoint");
+    const char *state = json_string_value(json_object_get(job, "state"));
+    const char *reason = json_string_value(json_object_get(job, "reason"));
+    const char *exit_code = json_string_value(json_object_get(job, "exit_code"));
+    json_int_t port = json_integer_value(json_object_get(ep, "port"));
+    const char *params[] = {
+        arena_printf(a, "%lld", (long long)id),
+        state ? state : "unknown",
+        json_string_value(json_object_get(job, "slurm_state")),
+        json_string_value(json_object_get(job, "node")),
+        json_string_value(json_object_get(ep, "host")),
+        port > 0 ? arena_printf(a, "%lld", (long long)port) : NULL,
+        exit_code ? arena_printf(a, "exit %s", exit_code) : reason,
+    };
+    PGresult *res;
+    return db_exec(app->db, a, &st_apply, params, &res, detail);
+}
+
+static const struct db_stmt st_cancelled =
+    DB_STMT("services_cancelled",
+            "WITH upd AS (UPDATE services SET state = 'cancelled', endpoint_host = NULL, updated_at = now(),"
+            " ended_at = coalesce(ended_at, now()) WHERE id = $1"
+            " AND state NOT IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown') RETURNING id)"
+            " INSERT INTO service_events (service_id, state, detail) SELECT id, 'cancelled', 'deleted through the API' "
+            "FROM upd",
+            1, true);
+
+enum err services_cancel(struct req *r, const struct service *s)
+{
+    if (s->job_id > 0 && !services_terminal(s->state)) {
+        const char *arg[] = {arena_printf(r->arena, "%lld", (long long)s->job_id)};
+        json_t *answer;
+        enum err e = agent_call(r->app, r->arena, "cancel", arg, 1, NULL, &answer, &r->detail);
+        if (e && e != ERR_JOB_NOT_FOUND)
+            return e;
+    }
+    const char *params[] = {arena_printf(r->arena, "%lld", (long long)s->id)};
+    PGresult *res;
+    return db_exec(r->app->db, r->arena, &st_cancelled, params, &res, &r->detail);
+}
+
+/* The reconciler's lock among all aifb-server workers, of every host: any constant ("aifb"). */
+#define RECONCILE_LOCK "1634297442"
+static const struct db_stmt st_lock =
+    DB_STMT("reconcile_lock", "SELECT pg_try_advisory_lock(" RECONCILE_LOCK ")", 0, true);
+static const struct db_stmt st_unlock =
+    DB_STMT("reconcile_unlock", "SELECT pg_advisory_unlock(" RECONCILE_LOCK ")", 0, true);
+/* Services whose job may still change, unless another worker looked at them a moment ago. */
+static const struct db_stmt st_live =
+    DB_STMT("reconcile_live",
+            "SELECT id, slurm_job_id FROM services WHERE slurm_job_id IS NOT NULL"
+            " AND state IN ('pending', 'starting', 'running', 'completing')"
+            " AND (checked_at IS NULL OR checked_at < now() - interval '1 second') ORDER BY id LIMIT 500",
+            0, true);
+
+/* Asks the agent about every job in res (id, job id) and applies the answers. */
+static void reconcile_jobs(struct app *app, struct arena *a, PGresult *res)
+{
+    int n = PQntuples(res);
+    const char **ids = arena_calloc(a, (size_t)n, sizeof(*ids));
+    for (int i = 0; i < n; i++)
+        ids[i] = PQgetvalue(res, i, 1);
+    json_t *answer;
+    const char *detail;
+    enum err e = agent_call(app, a, "status", ids, (size_t)n, NULL, &answer, &detail);
+    if (e) {
+        log_warn("reconcile: agent status: %s: %s", err_string(e), detail);
+        return;
+    }
+    size_t k;
+    json_t *job;
+    json_array_foreach(json_object_get(answer, "jobs"), k, job)
+    {
+        json_int_t job_id = json_integer_value(json_object_get(job, "job_id"));
+        for (int i = 0; i < n; i++) {
+            if (db_int(res, i, 1) != job_id)
+                continue;
+            if ((e = services_apply(app, a, db_int(res, i, 0), job, &detail)))
+                log_warn("reconcile: service %s: %s: %s", PQgetvalue(res, i, 0), err_string(e), detail);
+        }
+    }
+}
+
+void services_reconcile(struct app *app, struct arena *a)
+{
+    PGresult *res;
+    const char *detail;
+    if (db_exec(app->db, a, &st_lock, NULL, &res, &detail) || PQgetvalue(res, 0, 0)[0] != 't')
+        return; /* the database is away, or another worker is at it */
+    if (db_exec(app->db, a, &st_live, NULL, &res, &detail) == ERR_OK && PQntuples(res) > 0)
+        reconcile_jobs(app, a, res);
+    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+}
