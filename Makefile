@@ -155,7 +155,7 @@ bench: deps apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/http.sh
 
 format:
-	clang-format -i fcgi-apps/*/*.[ch] tests/unit/*.[ch]
+	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf build
