@@ -44,12 +44,15 @@ static bool is_json_type(const char *ct)
     return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Reads the body into the arena: as many bytes as Content-Length says (already checked against
+ * the limit), or up to the limit when the length is not given. */
 static enum err read_body(struct req *r, size_t limit, char **out, size_t *len)
 {
-    char *data = arena_alloc(r->arena, limit + 2);
+    size_t cap = r->content_length >= 0 ? (size_t)r->content_length : limit;
+    char *data = arena_alloc(r->arena, cap + 2);
     size_t n = 0;
-    while (n <= limit) {
-        ssize_t k = r->read_body ? r->read_body(r->io, data + n, limit + 1 - n) : 0;
+    while (n <= cap) {
+        ssize_t k = r->read_body ? r->read_body(r->io, data + n, cap + 1 - n) : 0;
         if (k < 0)
             return req_fail(r, ERR_INVALID_INPUT, "the body could not be read to its end");
         if (k == 0)
@@ -58,6 +61,8 @@ static enum err read_body(struct req *r, size_t limit, char **out, size_t *len)
     }
     if (n > limit)
         return req_fail(r, ERR_BODY_TOO_LARGE, "limit=%zu bytes", limit);
+    if (n > cap)
+        return req_fail(r, ERR_INVALID_INPUT, "the body is longer than its Content-Length");
     data[n] = '\0';
     *out = data;
     *len = n;
@@ -90,6 +95,8 @@ static enum err parse_body(struct req *r)
     if (!json_is_object(j))
         return req_fail(r, ERR_INVALID_JSON, "the body must be a JSON object");
     r->body = j;
+    r->body_text = data;
+    r->body_len = len;
     if (rt->body)
         return input_object(rt->body, j, "", r->arena, &r->detail);
     return ERR_OK;

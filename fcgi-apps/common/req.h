@@ -54,7 +54,9 @@ struct req {
     const struct route *route;
     struct param *params; /* one per declared parameter, in declaration order */
     size_t nparams;
-    json_t *body;     /* the validated JSON object, or NULL */
+    json_t *body;          /* the validated JSON object, or NULL */
+    const char *body_text; /* body's bytes as received (NUL-terminated), for routes that pass them on */
+    size_t body_len;
     enum role role;   /* of the token; ROLE_PUBLIC when none */
     int64_t token_id; /* 0 when none */
 

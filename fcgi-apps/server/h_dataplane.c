@@ -10,45 +10,39 @@
 #include "services.h"
 #include "tunnel.h"
 
-/* A service answers once its job is running and the agent has its endpoint. */
-static enum err endpoint_of(struct req *r, struct service *s)
+/* The OpenAI routes (models, prompt) refuse a service of another kind. */
+static enum err need_llm(struct req *r, const struct service *s)
+{
+    if (services_kind_llm(s))
+        return ERR_OK;
+    return req_fail(r, ERR_SERVICE_KIND, "id=%lld recipe=%s is a vector-db", (long long)s->id, s->recipe);
+}
+
+/* A service answers once its job is running and the agent has its endpoint; llm: only an LLM. */
+static enum err endpoint_of(struct req *r, struct service *s, bool llm)
 {
     enum err e = services_load(r, req_int(r, "id", 0), s);
     if (e)
+        return e;
+    if (llm && (e = need_llm(r, s)))
         return e;
     if (strcmp(s->state, "running") != 0 || !s->host || s->port <= 0)
         return req_fail(r, ERR_SERVICE_NOT_READY, "id=%lld state=%s", (long long)s->id, s->state);
     return ERR_OK;
 }
 
-/* Answers a buffered exchange with the service's status, type and body as they are. */
-static enum err pass_through(struct req *r, const struct service *s, const char *method, const char *path,
-                             const char *body, size_t len)
-{
-    struct buf *out = &r->reply.body;
-    buf_clear(out);
-    int status;
-    const char *ctype;
-    enum err e = tunnel_fetch(r, s->host, s->port, method, path, body, len, out, &status, &ctype);
-    if (e)
-        return e;
-    r->reply.status = status;
-    r->reply.content_type = ctype;
-    return ERR_OK;
-}
-
 enum err h_services_metrics(struct req *r)
 {
     struct service s;
-    enum err e = endpoint_of(r, &s);
-    return e ? e : pass_through(r, &s, "GET", "/metrics", NULL, 0);
+    enum err e = endpoint_of(r, &s, false);
+    return e ? e : tunnel_pass(r, s.host, s.port, "GET", "/metrics", NULL, 0);
 }
 
 enum err h_services_models(struct req *r)
 {
     struct service s;
-    enum err e = endpoint_of(r, &s);
-    return e ? e : pass_through(r, &s, "GET", "/v1/models", NULL, 0);
+    enum err e = endpoint_of(r, &s, true);
+    return e ? e : tunnel_pass(r, s.host, s.port, "GET", "/v1/models", NULL, 0);
 }
 
 /* Sends the prompt body (an OpenAI request) to s: chat when it has messages; the model defaults to
@@ -67,13 +61,13 @@ static enum err prompt(struct req *r, const struct service *s)
     free(text);
     if (json_is_true(json_object_get(body, "stream")))
         return tunnel_stream(r, s->host, s->port, "POST", path, copy, strlen(copy));
-    return pass_through(r, s, "POST", path, copy, strlen(copy));
+    return tunnel_pass(r, s->host, s->port, "POST", path, copy, strlen(copy));
 }
 
 enum err h_services_prompt(struct req *r)
 {
     struct service s;
-    enum err e = endpoint_of(r, &s);
+    enum err e = endpoint_of(r, &s, true);
     return e ? e : prompt(r, &s);
 }
 
@@ -108,7 +102,7 @@ static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const s
     }
     for (int i = 0; i < PQntuples(res); i++) {
         struct service s;
-        if ((e = services_load(r, db_int(res, i, 0), &s)))
+        if ((e = services_load(r, db_int(res, i, 0), &s)) || (e = need_llm(r, &s)))
             return e;
         reply_header(r, "X-Aifb-Service-Id", PQgetvalue(res, i, 0));
         e = fn(r, &s);
@@ -121,7 +115,7 @@ static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const s
 
 static enum err models(struct req *r, const struct service *s)
 {
-    return pass_through(r, s, "GET", "/v1/models", NULL, 0);
+    return tunnel_pass(r, s->host, s->port, "GET", "/v1/models", NULL, 0);
 }
 
 enum err h_groups_models(struct req *r)

@@ -3,6 +3,8 @@
 
 #include "h_dataplane.h"
 #include "h_groups.h"
+#include "h_logs.h"
+#include "h_qdrant.h"
 #include "h_recipes.h"
 #include "h_services.h"
 #include "h_system.h"
@@ -69,6 +71,17 @@ static const struct field service_list_params[] = {
     F_END,
 };
 
+static const char *const streams[] = {"out", "err", NULL};
+static const struct field logs_params[] = {
+    F_ID("id"),
+    F_ENUM("stream", F_OPT, streams),
+    F_INT("bytes", F_OPT, 1, 4194304),
+    F_END,
+};
+
+#define COLLECTION_PATTERN "^[A-Za-z0-9_-]{1,255}$"
+static const struct field collection_params[] = {F_ID("id"), F_STR("name", F_REQ, 1, 255, COLLECTION_PATTERN), F_END};
+
 static const struct route routes[] = {
     SYSTEM_ROUTES,
     {HTTP_GET, "/v1/services", h_services_list, ROLE_READ, 0, service_list_params, NULL},
@@ -80,6 +93,17 @@ static const struct route routes[] = {
     {HTTP_GET, "/v1/services/{id}/models", h_services_models, ROLE_READ, 0, id_param, NULL},
     /* The body is an OpenAI completions or chat request, passed to the service, which checks it. */
     {HTTP_POST, "/v1/services/{id}/prompt", h_services_prompt, ROLE_OPERATE, 1 << 20, id_param, NULL},
+    {HTTP_GET, "/v1/services/{id}/logs", h_services_logs, ROLE_READ, 0, logs_params, NULL},
+    /* Qdrant's REST API of a vector-db service; the bodies are Qdrant's objects, which it checks. */
+    {HTTP_GET, "/v1/services/{id}/collections", h_collections_list, ROLE_READ, 0, id_param, NULL},
+    {HTTP_GET, "/v1/services/{id}/collections/{name}", h_collections_get, ROLE_READ, 0, collection_params, NULL},
+    {HTTP_PUT, "/v1/services/{id}/collections/{name}", h_collections_put, ROLE_OPERATE, 65536, collection_params, NULL},
+    {HTTP_DELETE, "/v1/services/{id}/collections/{name}", h_collections_delete, ROLE_OPERATE, 0, collection_params,
+     NULL},
+    {HTTP_PUT, "/v1/services/{id}/collections/{name}/points", h_points_upsert, ROLE_OPERATE, 16 << 20,
+     collection_params, NULL},
+    {HTTP_POST, "/v1/services/{id}/collections/{name}/points/search", h_points_search, ROLE_READ, 1 << 20,
+     collection_params, NULL},
     {HTTP_GET, "/v1/service-groups", h_groups_list, ROLE_READ, 0, list_params, NULL},
     {HTTP_POST, "/v1/service-groups", h_groups_create, ROLE_OPERATE, 65536, NULL, group_body},
     {HTTP_GET, "/v1/service-groups/{id}", h_groups_get, ROLE_READ, 0, id_param, NULL},

@@ -21,6 +21,12 @@ int services_terminal(const char *state)
     return 0;
 }
 
+int services_kind_llm(const struct service *s)
+{
+    /* the recipes' own "kind" lives on the login node; the one vector-db recipe is known by name */
+    return strcmp(s->recipe, "qdrant") != 0;
+}
+
 static const struct db_stmt st_load =
     DB_STMT("services_load",
             "SELECT id, name, recipe, state, coalesce(slurm_job_id, 0), endpoint_host, coalesce(port, 0),"

@@ -28,6 +28,10 @@ struct service {
 /* True for states a job does not leave. */
 int services_terminal(const char *state);
 
+/* 1 when s is an LLM (its recipe serves the OpenAI API: every recipe but qdrant), 0 for a vector-db
+ * (qdrant). The routes of one kind refuse the other with ERR_SERVICE_KIND. */
+int services_kind_llm(const struct service *s);
+
 /* Loads service id into *s. Returns ERR_OK, ERR_SERVICE_NOT_FOUND or a db error (detail set on r). */
 enum err services_load(struct req *r, int64_t id, struct service *s);
 

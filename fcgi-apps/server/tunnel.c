@@ -92,6 +92,21 @@ enum err tunnel_fetch(struct req *r, const char *host, int port, const char *met
     return ERR_OK;
 }
 
+enum err tunnel_pass(struct req *r, const char *host, int port, const char *method, const char *path, const char *body,
+                     size_t len)
+{
+    struct buf *out = &r->reply.body;
+    buf_clear(out);
+    int status;
+    const char *ctype;
+    enum err e = tunnel_fetch(r, host, port, method, path, body, len, out, &status, &ctype);
+    if (e)
+        return e;
+    r->reply.status = status;
+    r->reply.content_type = ctype;
+    return ERR_OK;
+}
+
 enum err tunnel_stream(struct req *r, const char *host, int port, const char *method, const char *path,
                        const char *body, size_t len)
 {

@@ -17,6 +17,11 @@ struct req;
 enum err tunnel_fetch(struct req *r, const char *host, int port, const char *method, const char *path, const char *body,
                       size_t len, struct buf *out, int *status, const char **content_type);
 
+/* As tunnel_fetch into the reply: answers the service's status, content type and body as they are.
+ * Returns as tunnel_fetch. */
+enum err tunnel_pass(struct req *r, const char *host, int port, const char *method, const char *path, const char *body,
+                     size_t len);
+
 /* As tunnel_fetch, but the service's status, content type and body go to the client as they come. */
 enum err tunnel_stream(struct req *r, const char *host, int port, const char *method, const char *path,
                        const char *body, size_t len);

@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "jobs.h"
 #include "log.h"
+#include "logs.h"
 #include "out.h"
 #include "recipe.h"
 #include "state.h"
@@ -70,7 +71,7 @@ static const struct verb {
 } verbs[] = {
     {"submit", submit_verb, true},     {"status", jobs_status, true},    {"cancel", jobs_cancel, true},
     {"endpoint", jobs_endpoint, true}, {"list", jobs_list, true},        {"recipes", verb_recipes, false},
-    {"recipe", verb_recipe, false},    {"version", verb_version, false},
+    {"recipe", verb_recipe, false},    {"version", verb_version, false}, {"logs", logs_verb, true},
 };
 
 /* The folder of this binary (for {{aifb_bin}} and the default recipes folder). */
@@ -129,7 +130,7 @@ static int parse_options(struct agent *ag, int argc, char **argv, const char **s
         *target = argv[++i];
     }
     if (i >= argc) {
-        ag->detail = "no verb: submit, status, cancel, endpoint, list, recipes, recipe or version";
+        ag->detail = "no verb: submit, status, cancel, endpoint, logs, list, recipes, recipe or version";
         return -1;
     }
     return i;

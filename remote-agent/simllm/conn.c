@@ -125,11 +125,11 @@ broken:
     return -1;
 }
 
+/* A refusal of the parser, in vLLM's error shape; the connection closes after it. */
 static void reply_error(struct conn *c, int status)
 {
-    char body[256];
     struct buf b;
-    buf_init(&b, sizeof(body));
+    buf_init(&b, 512);
     api_error_body(&b, status, api_error_type(status), http_reason(status));
     c->keep_alive = false;
     c->head_only = false;

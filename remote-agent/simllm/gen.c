@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -49,6 +50,7 @@ void gen_engine_init(struct gen_engine *e, struct loop *loop, const struct sim_c
     sim_admit_init(&e->admit, cfg->max_num_seqs);
     vmetrics_init(&e->metrics);
     sim_rng_seed(&e->rng, cfg->seed);
+    sim_rng_seed(&e->ids, cfg->seed ^ (uint64_t)loop_realtime() ^ ((uint64_t)getpid() << 32));
     e->seq = 0;
     e->model_json = model_json;
     loop_timer_init(&e->thaw, on_thaw, e);
@@ -230,7 +232,7 @@ void gen_start(struct gen_engine *e, struct conn *c, const struct api_request *r
     g->seq.arrival_ns = arrival_ns;
     g->cut_after = req->stream && sim_rng_chance(&e->rng, e->cfg.cut_rate) ? sim_cut_after(req->max_tokens) : -1;
     sim_rng_seed(&g->rng, sim_request_seed(e->cfg.seed, n));
-    uint64_t hi = sim_rng_next(&e->rng), lo = sim_rng_next(&e->rng);
+    uint64_t hi = sim_rng_next(&e->ids), lo = sim_rng_next(&e->ids);
     api_ident_init(&g->ident, req->kind, hi, lo, arrival_rt_ns / 1000000000LL, e->model_json);
     loop_timer_init(&g->timer, on_due, g);
     conn_on_abort(c, on_abort, g);

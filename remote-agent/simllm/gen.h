@@ -20,7 +20,8 @@ struct gen_engine {
     struct sim_config cfg;
     struct sim_admit admit;
     struct vmetrics metrics;
-    struct sim_rng rng;     /* error and cut draws, response ids */
+    struct sim_rng rng;     /* error and cut draws: --seed alone decides them */
+    struct sim_rng ids;     /* response ids: unique across runs, as vLLM's uuids are */
     uint64_t seq;           /* generation requests so far */
     const char *model_json; /* not owned */
     struct loop_timer thaw; /* admission once a stall ends */

@@ -194,10 +194,12 @@ static int parse_args(int argc, char **argv, struct server_options *o)
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         int rc = take_option(ch, optarg, o);
-        if (rc != 0) {
-            usage(rc > 0 ? stdout : stderr);
-            return rc > 0 ? 1 : -1;
-        }
+        if (rc > 0)
+            usage(stdout);
+        else if (rc < 0)
+            fprintf(stderr, "aifb-simllm: see --help\n");
+        if (rc != 0)
+            return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "aifb-simllm: unexpected argument '%s'\n", argv[optind]);

@@ -164,7 +164,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
     struct server *s = io->arg;
     struct signalfd_siginfo si;
     if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-        log_info("signal %u: stopping", si.ssi_signo);
+        log_info("signal %u: stopping, %zu requests in flight are dropped", si.ssi_signo, s->gen.live);
     s->stop = 1;
 }
 

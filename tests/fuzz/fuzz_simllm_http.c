@@ -31,8 +31,8 @@ static enum http_progress parse_twice(const char *buf, size_t n, struct http_req
 
 static void check_request(const struct http_request *r, size_t n)
 {
-    if (r->head_len > n || r->content_length > HTTP_BODY_MAX || r->path_len > r->target_len ||
-        r->target_len == 0 || r->target[0] != '/' || r->minor < 0 || r->minor > 1)
+    if (r->head_len > n || r->content_length > HTTP_BODY_MAX || r->path_len > r->target_len || r->target_len == 0 ||
+        r->target[0] != '/' || r->minor < 0 || r->minor > 1)
         abort();
 }
 

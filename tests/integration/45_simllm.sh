@@ -88,12 +88,14 @@ check_vllm_error() {
     fi
 }
 
-# probe NAME ARGS...: runs sse_probe against BASE; its summary lands in PROBE_OUT, its rc in PROBE_RC.
+# probe NAME ARGS...: runs sse_probe against BASE; its summary lands in PROBE_OUT (and
+# $TMP/NAME.sum), its rc in PROBE_RC.
 probe() {
     local name=$1
     shift
-    PROBE_OUT=$("${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" "$@" 2>"$TMP/$name.probe.err")
+    "${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" "$@" >"$TMP/$name.sum" 2>"$TMP/$name.probe.err"
     PROBE_RC=$?
+    PROBE_OUT=$(cat "$TMP/$name.sum")
 }
 
 # near NAME JQ_VALUE WANT TOL: the probe's summary value is within TOL of WANT.
@@ -108,7 +110,8 @@ near() {
 figures() { # figures LABEL: prints the probe's medians and p99s
     jq -r --arg l "$1" '"  info  \($l): TTFT p50 \(.ttft_ms.p50) p99 \(.ttft_ms.p99) ms; ITL p50 \(.itl_ms.p50)" +
         " p99 \(.itl_ms.p99) ms; stamp error p50 \(.stamp_error_ms.p50) p99 \(.stamp_error_ms.p99) ms;" +
-        " server TTFT p50 \(.server_ttft_ms.p50) ms; send to arrival p50 \(.send_to_arrival_ms.p50) p99 \(.send_to_arrival_ms.p99) ms; \(.ok)/\(.requests) ok in \(.wall_s) s"' <<<"$PROBE_OUT"
+        " server TTFT p50 \(.server_ttft_ms.p50) ms; send to arrival p50 \(.send_to_arrival_ms.p50)" +
+        " p99 \(.send_to_arrival_ms.p99) ms; \(.ok)/\(.requests) ok in \(.wall_s) s"' <<<"$PROBE_OUT"
 }
 
 # timed NAME ARGS...: sse_probe until its medians are within 1 ms of TTFT 50 and ITL 10, 3 tries at
@@ -234,6 +237,18 @@ raw "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: $(head -c 17000 /dev/zero | tr '\
 raw 'GET /health HTTP/1.1\nHost: x\n\n'
 [ "$STATUS" = 400 ] && grep -qi '^connection: close' <<<"$RAW" && pass "bare LF: 400 and close" ||
     fail "bare LF" "$RAW"
+# Expect: 100-continue: the interim answer comes before the body is sent, then the real one.
+expect_continue() {
+    local line rc
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+    printf 'POST /v1/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 14\r\n\r\n' >&3
+    IFS= read -r -t 5 line <&3 && [ "$line" = $'HTTP/1.1 100 Continue\r' ] && IFS= read -r -t 5 line <&3 &&
+        printf '{"prompt":"a"}' >&3 && IFS= read -r -t 5 line <&3 && [ "$line" = $'HTTP/1.1 200 OK\r' ]
+    rc=$?
+    exec 3<&-
+    return $rc
+}
+expect_continue && pass "Expect: 100-continue, then the answer" || fail "Expect: 100-continue" "no 100, or no 200"
 raw 'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
 [ "$(grep -c '^HTTP/1.1 200 OK' <<<"$RAW")" = 2 ] && pass "pipelined requests answered in turn" ||
     fail "pipelined" "$RAW"
@@ -251,7 +266,8 @@ else
     fail "promtool check metrics" "rc=$rc: $other"
 fi
 sed 's/vllm:/vllm_/g' "$TMP/metrics" | promtool check metrics >"$TMP/promtool2" 2>&1 &&
-    pass "promtool check metrics exits 0 once ':' is out of the names" || fail "promtool (renamed)" "$(cat "$TMP/promtool2")"
+    pass "promtool check metrics exits 0 once ':' is out of the names" ||
+    fail "promtool (renamed)" "$(cat "$TMP/promtool2")"
 n=$(metric "vllm:request_success_total{model_name=\"$MODEL\",finished_reason=\"length\"}")
 [ "${n%.*}" -ge 4 ] 2>/dev/null && pass "vllm:request_success_total{finished_reason=\"length\"} counts ($n)" ||
     fail "request_success_total" "'$n'"
@@ -272,8 +288,14 @@ stop_sim main
 echo "== 2000 concurrent streams (--itl-ms 5, 200 tokens)"
 PRIO=("${NICE[@]}")
 start_sim big --ttft-ms 50 --itl-ms 5 --max-num-seqs 4096 || { finish; exit; }
-probe big --streams 2000 --requests 2000 --max-tokens 200 --timeout 120
-jq -e '.ok == 2000 and .errors == 0' >/dev/null 2>&1 <<<"$PROBE_OUT" && [ "$PROBE_RC" = 0 ] &&
+probe big --streams 2000 --requests 2000 --max-tokens 200 --timeout 120 &
+bpid=$!
+all_open() { [ "$(metric "vllm:num_requests_running{model_name=\"$MODEL\"}")" = 2000.0 ]; }
+wait_for 20 all_open && pass "2000 streams open at once (num_requests_running 2000)" ||
+    fail "2000 streams open at once" "running $(metric "vllm:num_requests_running{model_name=\"$MODEL\"}")"
+wait "$bpid"
+PROBE_OUT=$(cat "$TMP/big.sum")
+jq -e '.ok == 2000 and .errors == 0' >/dev/null 2>&1 <<<"$PROBE_OUT" &&
     pass "2000 concurrent streams all complete" || fail "2000 streams" "${PROBE_OUT:0:400}"
 figures "2000 streams"
 stop_sim big
@@ -281,7 +303,8 @@ PRIO=("${RT[@]}")
 
 echo "== queueing: --max-num-seqs 4, 8 requests"
 start_sim queue --ttft-ms 500 --itl-ms 10 --max-num-seqs 4 || { finish; exit; }
-"${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 8 --requests 8 --max-tokens 1 --records "$TMP/queue.jsonl" \
+"${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 8 --requests 8 --max-tokens 1 \
+    --records "$TMP/queue.jsonl" \
     >"$TMP/queue.sum" 2>&1 &
 qpid=$!
 waiting4() { [ "$(metric "vllm:num_requests_waiting{model_name=\"$MODEL\"}")" = 4.0 ]; }
@@ -307,7 +330,10 @@ check_vllm_error "--error-rate 1: 500 in vLLM's error shape" 500 InternalServerE
 post /v1/chat/completions '{"messages":[{"role":"user","content":"a"}],"stream":true}'
 check_vllm_error "--error-rate 1: streams too" 500 InternalServerError
 stop_sim errors
-start_sim cut --cut-rate 1 --ttft-ms 5 --itl-ms 5 || { finish; exit; }
+start_sim cut --cut-rate 1 --ttft-ms 5 --itl-ms 5 --ttft-per-token-ms 0.5 || { finish; exit; }
+post /v1/completions "{\"prompt\":[$(seq -s, 1 40)],\"max_tokens\":1}"
+check_json "--ttft-per-token-ms 0.5: 40 prompt tokens add 20 ms to TTFT" \
+    '((.aifb_sim.first_token_ns - .aifb_sim.scheduled_ns) / 1e6 - 25 | fabs) < 2'
 probe cut --streams 2 --requests 4 --max-tokens 10 --records "$TMP/cut.jsonl"
 [ "$PROBE_RC" != 0 ] && jq -se 'length == 4 and all(.[]; .ok == false and .tokens == 5)' "$TMP/cut.jsonl" >/dev/null &&
     pass "--cut-rate 1: every stream cut after 5 of 10 tokens, and the probe fails" || fail "cut" "$PROBE_OUT"
@@ -317,7 +343,8 @@ stop_sim cut
 
 echo "== /aifb/stall"
 start_sim stall --ttft-ms 20 --itl-ms 50 || { finish; exit; }
-"${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 1 --requests 1 --max-tokens 20 --records "$TMP/stall.jsonl" \
+"${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 1 --requests 1 --max-tokens 20 \
+    --records "$TMP/stall.jsonl" \
     >"$TMP/stall.sum" 2>&1 &
 spid=$!
 started() { [ "$(metric "vllm:generation_tokens_total{model_name=\"$MODEL\"}")" != 0.0 ]; }

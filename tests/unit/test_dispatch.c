@@ -420,6 +420,9 @@ START_TEST(test_body_at_limit)
     dispatch(&r);
     ck_assert_int_eq(r.reply.status, 200);
     ck_assert_str_eq(buf_cstr(&r.reply.body), "{}\n");
+    /* the bytes as received stay with the request, for routes that pass them on */
+    ck_assert_uint_eq(r.body_len, 64);
+    ck_assert_str_eq(r.body_text, exact);
 }
 END_TEST
 

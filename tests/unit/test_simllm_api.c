@@ -4,6 +4,7 @@
  * both endpoints, the usage chunk, [DONE], whole responses, errors and /v1/models. */
 #include <check.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,6 +326,30 @@ START_TEST(test_helpers)
 }
 END_TEST
 
+/* A model name too long for the ident's ready-made chunk start is formatted each time, the same. */
+START_TEST(test_long_model_name)
+{
+    char model[402];
+    memset(model, 'm', sizeof(model));
+    model[0] = model[400] = '"';
+    model[401] = '\0';
+    struct api_ident id;
+    api_ident_init(&id, API_COMPLETION, 1, 2, 3, model);
+    ck_assert_uint_eq(id.head_len, 0);
+    struct buf b;
+    buf_init(&b, 4096);
+    ck_assert_int_eq(api_event_token(&b, &id, 7, false, NULL), 0);
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "data: {\"id\":\"cmpl-00000000000000010000000000000002\",\"object\":\"text_completion\","
+             "\"created\":3,\"model\":%s,\"choices\":[{\"index\":0,\"text\":\" tok7\",\"logprobs\":null,"
+             "\"finish_reason\":null,\"stop_reason\":null}]}\n\n",
+             model);
+    ck_assert_str_eq(buf_cstr(&b), want);
+    buf_free(&b);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("simllm_api");
@@ -344,6 +369,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_error_body);
     tcase_add_test(tc, test_models_body);
     tcase_add_test(tc, test_helpers);
+    tcase_add_test(tc, test_long_model_name);
     suite_add_tcase(s, tc);
     return s;
 }
