@@ -236,8 +236,12 @@ static enum err check_items(struct arena *a, const struct recipe_param *p, const
         struct field f = p->item;
         struct param out;
         f.name = arena_printf(a, "%s%s%s[%zu]", prefix, *prefix ? "." : "", p->name, i);
-        if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
-            *detail = arena_printf(a, "field=%s: must be a string without NUL bytes", f.name);
+        if (!json_is_string(s)) {
+            *detail = arena_printf(a, "field=%s: must be a string", f.name);
+            return ERR_INVALID_INPUT;
+        }
+        if (strlen(json_string_value(s)) != json_string_length(s)) {
+            *detail = arena_printf(a, "field=%s: must not contain NUL bytes", f.name);
             return ERR_INVALID_INPUT;
         }
         enum err e = input_scalar(&f, json_string_value(s), &out, a, detail);

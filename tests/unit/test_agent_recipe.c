@@ -224,7 +224,9 @@ START_TEST(test_bad_params)
             "field=params.extra_args[1]: must match");
     refused("vllm", "{\"model\": \"o/m\", \"extra_args\": [1]}", "field=params.extra_args[0]: must be a string");
     refused("vllm", "{\"model\": \"o/m\", \"extra_args\": [\"--a\\u0000b\"]}",
-            "field=params.extra_args[0]: must be a string without NUL bytes");
+            "field=params.extra_args[0]: must not contain NUL bytes");
+    refused("vllm", "{\"model\": \"o/m\", \"modules\": [\"env/../../../x/evil\"]}",
+            "field=params.modules[0]: must match");
     refused(
         "vllm",
         "{\"model\": \"o/m\", \"extra_args\": [\"-a\",\"-a\",\"-a\",\"-a\",\"-a\",\"-a\",\"-a\",\"-a\",\"-a\",\"-a\","
