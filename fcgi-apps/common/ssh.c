@@ -183,13 +183,31 @@ static enum err check_host_key(struct ssh *s)
     return fail(s, ERR_CLUSTER_HOST_KEY, "known_hosts has no key for %s and this port", s->cfg.host);
 }
 
+/* Asks for the host key types that known_hosts files usually hold, ed25519 first. Only types this
+ * libssh2 supports are named: 1.10 drops unknown ones with overlapping memcpy (an ASan report). */
+static void prefer_host_keys(LIBSSH2_SESSION *session)
+{
+    static const char *const order[] = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                                        "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"};
+    const char **algs = NULL;
+    int n = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algs);
+    char pref[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; n > 0 && i < sizeof(order) / sizeof(order[0]); i++)
+        for (int k = 0; k < n; k++)
+            if (strcmp(order[i], algs[k]) == 0 && len + strlen(order[i]) + 2 < sizeof(pref))
+                len += (size_t)snprintf(pref + len, sizeof(pref) - len, "%s%s", len ? "," : "", order[i]);
+    if (n > 0)
+        libssh2_free(session, (void *)algs);
+    if (len)
+        libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, pref);
+}
+
 static enum err handshake(struct ssh *s)
 {
     libssh2_session_set_blocking(s->session, 1);
     libssh2_session_set_timeout(s->session, s->cfg.timeout_ms);
-    libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY,
-                                "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-                                "rsa-sha2-512,rsa-sha2-256,ssh-rsa");
+    prefer_host_keys(s->session);
     if (libssh2_session_handshake(s->session, s->sock) != 0)
         return fail(s, ERR_CLUSTER_UNAVAILABLE, "SSH handshake with %s failed", s->cfg.host);
     enum err e = check_host_key(s);
