@@ -21,10 +21,15 @@ struct db_stmt {
     int nparams;
     bool idempotent;
 };
-#define DB_STMT(name, sql, nparams, idempotent)                                                                        \
-    {                                                                                                                  \
-        name, sql, nparams, idempotent                                                                                 \
-    }
+/* clang-format off */
+#define DB_STMT(name, sql, nparams, idempotent) {name, sql, nparams, idempotent}
+
+/* Statements for rows_list and rows_one: PostgreSQL renders the rows as JSON text in one column
+ * (json_agg keeps the inner ORDER BY), which costs the worker far less than building them with
+ * jansson row by row. The inner statement may be a SELECT or an INSERT/UPDATE/DELETE RETURNING. */
+#define DB_JSON_ROWS(sql) "WITH t AS (" sql ") SELECT coalesce(json_agg(t), '[]')::text FROM t"
+#define DB_JSON_ROW(sql) "WITH t AS (" sql ") SELECT row_to_json(t)::text FROM t"
+/* clang-format on */
 
 /* Returns a handle that connects to dsn on first use; the caller frees it with db_free. */
 struct db *db_new(const char *dsn);

@@ -10,7 +10,14 @@ enum err rows_list(struct req *r, const struct db_stmt *st, const char *const *p
     enum err e = db_exec(r->app->db, r->arena, st, params, &res, &r->detail);
     if (e)
         return e;
-    return reply_json(r, 200, json_pack("{s:o}", key, db_rows_json(res)));
+    struct buf *b = &r->reply.body;
+    buf_clear(b);
+    r->reply.status = 200;
+    r->reply.content_type = "application/json";
+    buf_printf(b, "{\"%s\":", key);
+    buf_append(b, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    buf_puts(b, "}\n");
+    return b->overflow ? ERR_RESPONSE_TOO_LARGE : ERR_OK;
 }
 
 enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *params, int status, enum err not_found)
@@ -21,5 +28,8 @@ enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *pa
         return e;
     if (PQntuples(res) == 0)
         return req_fail(r, not_found, "id=%s", params[0] ? params[0] : "");
-    return reply_json(r, status, db_row_json(res, 0));
+    e = reply_data(r, status, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (e == ERR_OK && buf_append(&r->reply.body, "\n", 1) < 0)
+        return ERR_RESPONSE_TOO_LARGE;
+    return e;
 }

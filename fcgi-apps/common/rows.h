@@ -8,10 +8,11 @@
 
 struct req;
 
-/* Runs st and answers 200 with {"<key>": [row, ...]}. Returns ERR_OK or the db error (with detail). */
+/* Runs st, a DB_JSON_ROWS statement, and answers 200 with {"<key>": [row, ...]}. Returns ERR_OK or the db error (with
+ * detail). */
 enum err rows_list(struct req *r, const struct db_stmt *st, const char *const *params, const char *key);
 
-/* Runs st and answers status with its first row; no row answers not_found with "id=<params[0]>".
+/* Runs st, a DB_JSON_ROW statement, and answers status with its row; no row answers not_found with "id=<params[0]>".
  * Returns ERR_OK, not_found or the db error. */
 enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *params, int status, enum err not_found);
 

@@ -187,8 +187,13 @@ static enum err check_host_key(struct ssh *s)
  * libssh2 supports are named: 1.10 drops unknown ones with overlapping memcpy (an ASan report). */
 static void prefer_host_keys(LIBSSH2_SESSION *session)
 {
-    static const char *const order[] = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-                                        "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"};
+    static const char *const order[] = {"ssh-ed25519",
+                                        "ecdsa-sha2-nistp256",
+                                        "ecdsa-sha2-nistp384",
+                                        "ecdsa-sha2-nistp521",
+                                        "rsa-sha2-512",
+                                        "rsa-sha2-256",
+                                        "ssh-rsa"};
     const char **algs = NULL;
     int n = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algs);
     char pref[256] = "";

@@ -20,8 +20,8 @@ struct ssh_config {
     const char *user;
     const char *key;         /* private key file (ed25519 or ECDSA; RSA fails with OpenSSH 9) */
     const char *known_hosts; /* OpenSSH format; [host]:port and hashed entries work */
-    int timeout_ms;        /* for each call: connect, exec, each read */
-    int tunnel_timeout_ms; /* for each read of a tunnelled reply (a long generation); 0: timeout_ms */
+    int timeout_ms;          /* for each call: connect, exec, each read */
+    int tunnel_timeout_ms;   /* for each read of a tunnelled reply (a long generation); 0: timeout_ms */
 };
 
 /* A handle that connects on first use; strings in cfg are copied. Free with ssh_free. */

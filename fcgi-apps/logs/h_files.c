@@ -9,14 +9,14 @@
 
 static const struct db_stmt st_list =
     DB_STMT("files_list",
-            "SELECT " FILE_COLUMNS " FROM log_files WHERE ($1::text IS NULL OR category = $1)"
-            " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::bigint IS NULL OR run_id = $3)"
-            " AND ($4::bigint IS NULL OR slurm_job_id = $4) AND ($5::bigint IS NULL OR id < $5)"
-            " ORDER BY id DESC LIMIT $6",
+            DB_JSON_ROWS("SELECT " FILE_COLUMNS " FROM log_files WHERE ($1::text IS NULL OR category = $1)"
+                         " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::bigint IS NULL OR run_id = $3)"
+                         " AND ($4::bigint IS NULL OR slurm_job_id = $4) AND ($5::bigint IS NULL OR id < $5)"
+                         " ORDER BY id DESC LIMIT $6"),
             6, true);
 
 static const struct db_stmt st_get =
-    DB_STMT("files_get", "SELECT " FILE_COLUMNS " FROM log_files WHERE id = $1", 1, true);
+    DB_STMT("files_get", DB_JSON_ROW("SELECT " FILE_COLUMNS " FROM log_files WHERE id = $1"), 1, true);
 
 enum err h_files_list(struct req *r)
 {

@@ -10,23 +10,24 @@
 
 #define TARGET_COLUMNS "id, kind, address, metrics_path, labels, service_id, run_id, created_at"
 
-static const struct db_stmt st_create =
-    DB_STMT("targets_create",
-            "INSERT INTO targets (kind, address, metrics_path, labels, service_id, run_id)"
-            " VALUES ($1, $2, coalesce($3, '/metrics'), coalesce($4::jsonb, '{}'), $5, $6) RETURNING " TARGET_COLUMNS,
-            6, false);
+static const struct db_stmt st_create = DB_STMT(
+    "targets_create",
+    DB_JSON_ROW(
+        "INSERT INTO targets (kind, address, metrics_path, labels, service_id, run_id)"
+        " VALUES ($1, $2, coalesce($3, '/metrics'), coalesce($4::jsonb, '{}'), $5, $6) RETURNING " TARGET_COLUMNS),
+    6, false);
 
 static const struct db_stmt st_list =
     DB_STMT("targets_list",
-            "SELECT " TARGET_COLUMNS " FROM targets WHERE ($1::text IS NULL OR kind = $1)"
-            " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+            DB_JSON_ROWS("SELECT " TARGET_COLUMNS " FROM targets WHERE ($1::text IS NULL OR kind = $1)"
+                         " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"),
             3, true);
 
 static const struct db_stmt st_get =
-    DB_STMT("targets_get", "SELECT " TARGET_COLUMNS " FROM targets WHERE id = $1", 1, true);
+    DB_STMT("targets_get", DB_JSON_ROW("SELECT " TARGET_COLUMNS " FROM targets WHERE id = $1"), 1, true);
 
 static const struct db_stmt st_delete =
-    DB_STMT("targets_delete", "DELETE FROM targets WHERE id = $1 RETURNING id", 1, true);
+    DB_STMT("targets_delete", DB_JSON_ROW("DELETE FROM targets WHERE id = $1 RETURNING id"), 1, true);
 
 static const struct db_stmt st_sd =
     DB_STMT("targets_sd",

@@ -20,11 +20,11 @@ static const struct db_stmt st_insert =
             "INSERT INTO service_groups (name, recipe, replicas, config) VALUES ($1, $2, $3, $4::jsonb)"
             " RETURNING id",
             4, false);
-static const struct db_stmt st_get = DB_STMT("groups_get", GROUP_JSON " WHERE g.id = $1", 1, true);
+static const struct db_stmt st_get = DB_STMT("groups_get", DB_JSON_ROW(GROUP_JSON " WHERE g.id = $1"), 1, true);
 static const struct db_stmt st_list =
     DB_STMT("groups_list",
-            GROUP_JSON " WHERE g.deleted_at IS NULL AND ($1::bigint IS NULL OR g.id < $1)"
-                       " ORDER BY g.id DESC LIMIT $2",
+            DB_JSON_ROWS(GROUP_JSON " WHERE g.deleted_at IS NULL AND ($1::bigint IS NULL OR g.id < $1)"
+                                    " ORDER BY g.id DESC LIMIT $2"),
             2, true);
 static const struct db_stmt st_members =
     DB_STMT("groups_members", "SELECT id FROM services WHERE group_id = $1 ORDER BY id", 1, true);

@@ -14,12 +14,13 @@
 
 static const struct db_stmt st_list =
     DB_STMT("services_list",
-            "SELECT " SERVICE_COLUMNS " FROM services WHERE ($1::text IS NULL OR state = $1)"
-            " AND ($2::text IS NULL OR recipe = $2) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+            DB_JSON_ROWS(
+                "SELECT " SERVICE_COLUMNS " FROM services WHERE ($1::text IS NULL OR state = $1)"
+                " AND ($2::text IS NULL OR recipe = $2) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"),
             4, true);
 
 static const struct db_stmt st_get =
-    DB_STMT("services_get", "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1", 1, true);
+    DB_STMT("services_get", DB_JSON_ROW("SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1"), 1, true);
 
 enum err h_services_list(struct req *r)
 {

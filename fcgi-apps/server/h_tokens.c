@@ -28,8 +28,8 @@ enum err h_tokens_create(struct req *r)
 
 static const struct db_stmt st_list =
     DB_STMT("tokens_list",
-            "SELECT id, name, role, created_at, expires_at, revoked_at, last_used_at FROM api_tokens"
-            " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+            DB_JSON_ROWS("SELECT id, name, role, created_at, expires_at, revoked_at, last_used_at FROM api_tokens"
+                         " WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"),
             2, true);
 
 enum err h_tokens_list(struct req *r)
@@ -40,7 +40,9 @@ enum err h_tokens_list(struct req *r)
 
 static const struct db_stmt st_revoke = DB_STMT(
     "tokens_revoke",
-    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, revoked_at", 1, true);
+    DB_JSON_ROW(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, revoked_at"),
+    1, true);
 
 enum err h_tokens_revoke(struct req *r)
 {

