@@ -93,8 +93,13 @@ enum err services_create(struct req *r, const char *name, const char *recipe, js
         goto out;
     *id = db_int(res, 0, 0);
     json_t *in = req_own_json(r, submit_request(recipe, params, submit, *id));
-    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail)))
+    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail))) {
+        /* The recipe is a field of this request: naming an unknown one is bad input, not a 404. */
+        if (e == ERR_RECIPE_NOT_FOUND)
+            e = req_fail(r, ERR_INVALID_INPUT,
+                         "field=recipe: no recipe '%s' on the login node (GET /api/server/v1/recipes)", recipe);
         goto out;
+    }
     *job_id = json_integer_value(json_object_get(answer, "job_id"));
     const char *set[] = {arena_printf(r->arena, "%lld", (long long)*id),
                          arena_printf(r->arena, "%lld", (long long)*job_id)};

@@ -133,7 +133,8 @@ wait_for 10 bash -c "[ -z \"\$(squeue -h -j ${JOBS[1]} -o %i 2>/dev/null)\" ]" &
 # Refused input: 400 naming the field, nothing submitted.
 jobs_before=$(squeue -h -u aifbuser -t all -o %i | wc -l)
 create '{"recipe":"nope"}'
-check_error "unknown recipe on create" 404 recipe_not_found
+check_error "unknown recipe on create 400" 400 invalid_input
+check_detail "names the recipe field" "field=recipe"
 create '{"recipe":"simllm","params":{"itl_ms":-5}}'
 check_error "out-of-range parameter 400" 400 invalid_input
 check_detail "names the parameter" "itl_ms"
