@@ -63,6 +63,14 @@ static int parse_head(struct httpr *h)
         if (errno || end == cl || h->remaining < 0)
             return fail(h, "bad Content-Length");
     }
+    if (h->status < 200) {
+        /* An interim answer (100 Continue, 103 Early Hints): the real head follows. */
+        if (h->status == 101)
+            return fail(h, "the service switched protocols");
+        h->head_len = 0;
+        h->status = 0;
+        return 0;
+    }
     if (h->on_head && h->on_head(h->ctx, h) < 0)
         return fail(h, "stopped by the reader");
     h->state = h->chunked ? HTTPR_CHUNK_SIZE : (h->remaining == 0 ? HTTPR_DONE : HTTPR_BODY);

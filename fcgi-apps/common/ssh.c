@@ -221,7 +221,8 @@ static enum err handshake(struct ssh *s)
     if (libssh2_userauth_publickey_fromfile_ex(s->session, s->cfg.user, (unsigned)strlen(s->cfg.user), NULL, s->cfg.key,
                                                NULL) != 0)
         return fail(s, ERR_CLUSTER_AUTH, "the login node refused the key of user %s", s->cfg.user);
-    libssh2_keepalive_config(s->session, 1, 15);
+    /* want_reply 0: libssh2 1.10 queues the server's replies and never frees them. */
+    libssh2_keepalive_config(s->session, 0, 15);
     return ERR_OK;
 }
 
@@ -310,16 +311,39 @@ static enum err write_all(struct ssh *s, LIBSSH2_CHANNEL *ch, const char *data, 
 }
 
 /* Reads the channel's standard output into out (or sink) until the far end closes it. */
-static enum err read_all(struct ssh *s, LIBSSH2_CHANNEL *ch, struct buf *out, ssh_sink sink, void *ctx,
-                         const char **detail)
+/* Reads what is waiting on the channel's standard error into err (the first line kept, capped)
+ * and drops the rest: libssh2 1.10 reports no end of file while stderr data is queued. */
+static void drain_stderr(LIBSSH2_CHANNEL *ch, char *err, size_t cap)
+{
+    char junk[4096];
+    ssize_t n;
+    while ((n = libssh2_channel_read_stderr(ch, junk, sizeof(junk))) > 0) {
+        size_t have = strlen(err);
+        if (have + 1 < cap) {
+            size_t take = (size_t)n < cap - have - 1 ? (size_t)n : cap - have - 1;
+            memcpy(err + have, junk, take);
+            err[have + take] = '\0';
+        }
+    }
+}
+
+/* Reads the channel's standard output into out (or sink) until the far end closes it, or until
+ * deadline (monotonic seconds) has passed. */
+static enum err read_all(struct ssh *s, LIBSSH2_CHANNEL *ch, struct buf *out, ssh_sink sink, void *ctx, double deadline,
+                         char *err, size_t errcap, const char **detail)
 {
     char chunk[16384];
     for (;;) {
         ssize_t n = libssh2_channel_read(ch, chunk, sizeof(chunk));
         if (n < 0)
             return session_error(s, "reading from the channel", detail);
-        if (n == 0 && libssh2_channel_eof(ch))
-            return ERR_OK;
+        if (n == 0) {
+            drain_stderr(ch, err, errcap);
+            if (libssh2_channel_eof(ch))
+                return ERR_OK;
+        }
+        if (now_mono() > deadline)
+            return session_error(s, "waiting for the whole reply", detail);
         if (out && buf_append(out, chunk, (size_t)n) < 0) {
             *detail = "the reply is over its cap";
             return ERR_AGENT_FAILED;
@@ -329,15 +353,11 @@ static enum err read_all(struct ssh *s, LIBSSH2_CHANNEL *ch, struct buf *out, ss
     }
 }
 
-static void log_stderr(LIBSSH2_CHANNEL *ch, const char *command)
+static void log_stderr(char *err, const char *command)
 {
-    char err[512];
-    ssize_t n = libssh2_channel_read_stderr(ch, err, sizeof(err) - 1);
-    if (n > 0) {
-        err[n] = '\0';
-        err[strcspn(err, "\r\n")] = '\0';
+    err[strcspn(err, "\r\n")] = '\0';
+    if (*err)
         log_warn("ssh: %s: stderr: %s", command, err);
-    }
 }
 
 enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const char *stdin_data, size_t stdin_len,
@@ -353,17 +373,24 @@ enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const cha
         libssh2_channel_free(ch);
         return session_error(s, "starting the command", detail);
     }
+    char err[512] = "";
     e = write_all(s, ch, stdin_data, stdin_len, detail);
     if (!e && libssh2_channel_send_eof(ch) != 0)
         e = session_error(s, "closing the command's input", detail);
+    /* The whole exchange may take at most twice the per-call timeout. */
     if (!e)
-        e = read_all(s, ch, out, NULL, NULL, detail);
+        e = read_all(s, ch, out, NULL, NULL, now_mono() + 2 * s->cfg.timeout_ms / 1000.0, err, sizeof(err), detail);
     if (!s->session) /* the session died under the channel: freeing it would touch freed memory */
         return e;
-    log_stderr(ch, command);
+    log_stderr(err, command);
     libssh2_channel_close(ch);
     libssh2_channel_wait_closed(ch);
-    *exit_status = libssh2_channel_get_exit_status(ch);
+    /* No exit-status message (the command killed by a signal) must not read as success. */
+    char *sig = NULL;
+    libssh2_channel_get_exit_signal(ch, &sig, NULL, NULL, NULL, NULL, NULL);
+    *exit_status = sig ? 128 : libssh2_channel_get_exit_status(ch);
+    if (sig)
+        libssh2_free(s->session, sig);
     libssh2_channel_free(ch);
     return e;
 }
@@ -380,20 +407,31 @@ static LIBSSH2_CHANNEL *open_tcp(struct ssh *s, void *arg)
 }
 
 enum err ssh_tunnel(struct ssh *s, struct arena *a, const char *host, int port, const char *request, size_t len,
-                    ssh_sink sink, void *ctx, const char **detail)
+                    bool long_wait, ssh_sink sink, void *ctx, const char **detail)
 {
     (void)a;
+    if (!host || !*host || port <= 0) {
+        *detail = "the service has no endpoint";
+        return ERR_SERVICE_UNREACHABLE;
+    }
     struct tcp_target t = {host, port};
     enum err e;
     LIBSSH2_CHANNEL *ch = open_channel(s, open_tcp, &t, &e, detail);
     if (!ch)
         return e;
-    e = write_all(s, ch, request, len, detail);
     /* A service may think for long before its first byte (a big prompt, a long completion). */
-    if (!e && s->cfg.tunnel_timeout_ms > 0)
-        libssh2_session_set_timeout(s->session, s->cfg.tunnel_timeout_ms);
+    int wait_ms = long_wait && s->cfg.tunnel_timeout_ms > 0 ? s->cfg.tunnel_timeout_ms : s->cfg.timeout_ms;
+    libssh2_session_set_timeout(s->session, wait_ms);
+    libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
+    char err[8] = "";
+    e = write_all(s, ch, request, len, detail);
     if (!e)
-        e = read_all(s, ch, NULL, sink, ctx, detail);
+        e = read_all(s, ch, NULL, sink, ctx, now_mono() + wait_ms / 1000.0, err, sizeof(err), detail);
+    /* A service that stalls or vanishes is the service's fault, not the login node's. */
+    if (e == ERR_CLUSTER_TIMEOUT || e == ERR_CLUSTER_UNAVAILABLE) {
+        e = ERR_SERVICE_UNREACHABLE;
+        *detail = "the service did not answer in time through the tunnel";
+    }
     if (s->session) {
         libssh2_session_set_timeout(s->session, s->cfg.timeout_ms);
         libssh2_channel_free(ch);

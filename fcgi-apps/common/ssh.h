@@ -6,6 +6,7 @@
 #ifndef AIFB_SSH_H
 #define AIFB_SSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -39,10 +40,11 @@ enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const cha
 typedef int (*ssh_sink)(void *ctx, const char *data, size_t len);
 
 /* Opens a direct-tcpip channel from the login node to host:port, writes request, and passes every
- * byte of the reply to sink until the far end closes. Returns ERR_OK, the connection errors of
- * ssh_exec, or ERR_SERVICE_UNREACHABLE when the login node cannot reach host:port. */
+ * byte of the reply to sink until the far end closes. The reply may take cluster.timeout_ms, or
+ * cluster.tunnel_timeout_ms with long_wait (a generation). Returns ERR_OK, the connection errors of
+ * ssh_exec, or ERR_SERVICE_UNREACHABLE when host:port cannot be reached or does not answer in time. */
 enum err ssh_tunnel(struct ssh *s, struct arena *a, const char *host, int port, const char *request, size_t len,
-                    ssh_sink sink, void *ctx, const char **detail);
+                    bool long_wait, ssh_sink sink, void *ctx, const char **detail);
 
 /* Sends a keepalive if one is due; drops a session that does not answer. For periodic work. */
 void ssh_keepalive(struct ssh *s);

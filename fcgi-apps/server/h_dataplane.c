@@ -104,6 +104,11 @@ static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const s
         struct service s;
         if ((e = services_load(r, db_int(res, i, 0), &s)) || (e = need_llm(r, &s)))
             return e;
+        /* The reconciler or a delete may have taken its endpoint since the replicas were listed. */
+        if (strcmp(s.state, "running") != 0 || !s.host || s.port <= 0) {
+            e = req_fail(r, ERR_SERVICE_UNREACHABLE, "replica id=%lld has no endpoint any more", (long long)s.id);
+            continue;
+        }
         reply_header(r, "X-Aifb-Service-Id", PQgetvalue(res, i, 0));
         e = fn(r, &s);
         if (e != ERR_SERVICE_UNREACHABLE || r->streaming)

@@ -74,7 +74,7 @@ enum err h_groups_create(struct req *r)
         int64_t id, job;
         const char *sname = arena_printf(r->arena, "%s-%lld", ins[0], (long long)i);
         if ((e = services_create(r, sname, recipe, params, submit, strtoll(gid, NULL, 10), &id, &job))) {
-            const char *why = r->detail;
+            const char *why = arena_strdup(r->arena, r->detail); /* the cancels below reuse r->detail */
             cancel_members(r, gid);
             const char *p[] = {gid};
             db_exec(r->app->db, r->arena, &st_delete, p, &res, &r->detail);

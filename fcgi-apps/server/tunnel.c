@@ -65,7 +65,9 @@ static enum err exchange(struct fetch *f, const char *host, int port, const char
     struct req *r = f->r;
     size_t total;
     const char *text = request_text(r, host, port, method, path, body, len, &total);
-    enum err e = ssh_tunnel(r->app->ssh, r->arena, host, port, text, total, sink, f, &r->detail);
+    /* Anything but a GET may be a generation: it gets the long wait. */
+    bool long_wait = strcmp(method, "GET") != 0;
+    enum err e = ssh_tunnel(r->app->ssh, r->arena, host, port, text, total, long_wait, sink, f, &r->detail);
     if (e)
         return e;
     if (f->overflow)
@@ -95,6 +97,8 @@ enum err tunnel_fetch(struct req *r, const char *host, int port, const char *met
 enum err tunnel_pass(struct req *r, const char *host, int port, const char *method, const char *path, const char *body,
                      size_t len)
 {
+    /* The service's bytes answer under the API's origin: never let a browser sniff them as a page. */
+    reply_header(r, "X-Content-Type-Options", "nosniff");
     struct buf *out = &r->reply.body;
     buf_clear(out);
     int status;

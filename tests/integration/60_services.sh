@@ -177,6 +177,16 @@ check_error "wrong host key 502" 502 cluster_host_key_mismatch
 "$STACK" down server >/dev/null 2>&1
 "$STACK" up >/dev/null 2>&1
 
+# An agent that is not there (the shell says so on stderr): a clear 502 at once, no hang.
+"$STACK" down server >/dev/null 2>&1
+AIFB_CLUSTER_AGENT=.aifb/bin/no-such-agent "$STACK" up >/dev/null 2>&1
+t0=$SECONDS
+auth "$READ" GET /api/server/v1/recipes
+check_error "missing agent: 502 agent_failed" 502 agent_failed
+[ $((SECONDS - t0)) -le 5 ] && pass "missing agent answered within 5 s" || fail "missing agent" "took $((SECONDS - t0)) s"
+"$STACK" down server >/dev/null 2>&1
+"$STACK" up >/dev/null 2>&1
+
 # sshd stopped: 503; back: it works again without restarting the apps.
 "$STACK" down sshd >/dev/null 2>&1
 auth "$READ" GET /api/server/v1/recipes

@@ -75,6 +75,21 @@ START_TEST(test_chunked)
 }
 END_TEST
 
+START_TEST(test_interim_heads_skipped)
+{
+    int rc;
+    struct httpr *h = feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                           "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                           3, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(h->status, 200);
+    ck_assert_int_eq(heads, 1);
+    ck_assert_str_eq(buf_cstr(&body), "ok");
+    h = feed("HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, &rc);
+    ck_assert_int_eq(rc, -1);
+}
+END_TEST
+
 START_TEST(test_until_close)
 {
     int rc;
@@ -159,6 +174,7 @@ int main(void)
     TCase *tc = tcase_create("httpr");
     tcase_add_test(tc, test_content_length);
     tcase_add_test(tc, test_chunked);
+    tcase_add_test(tc, test_interim_heads_skipped);
     tcase_add_test(tc, test_until_close);
     tcase_add_test(tc, test_cut_short);
     tcase_add_test(tc, test_malformed);
