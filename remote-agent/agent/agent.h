@@ -1,4 +1,4 @@
-/* agent: what each verb of aifb-agent gets (the call's arena, its folders, the SLURM runner) and the
+/* agent: what each verb of aifb-agent is given (the call's arena, its folders, the SLURM runner) and the
  * verbs' common signature. One process per call: everything lives in the arena until it exits. */
 #ifndef AIFB_AGENT_H
 #define AIFB_AGENT_H

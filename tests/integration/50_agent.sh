@@ -33,20 +33,7 @@ SSH=(ssh -F /dev/null -i "$(conf cluster.key)" -o UserKnownHostsFile="$(conf clu
 CHOME=$(getent passwd "$CUSER" | cut -d: -f6)
 STATE=$CHOME/.aifb/state
 
-# Install when the cluster's agent is missing or older than the build's (or than a recipe).
-installed=$CHOME/$AGENT
-stale=0
-[ -x "$installed" ] || stale=1
-for f in "$BIN/aifb-agent" "$ROOT"/remote-agent/recipes/*.json; do
-    [ -e "$f" ] && [ "$f" -nt "$installed" ] && stale=1
-done
-if ((stale)); then
-    if out=$("$ROOT/scripts/agent-install" 2>&1); then
-        pass "scripts/agent-install"
-    else
-        fail "scripts/agent-install" "$(tail -n 5 <<<"$out")"
-    fi
-fi
+ensure_agent "$CHOME/$AGENT" "$BIN"
 
 # agent [ARGS...]: runs the agent over SSH with stdin from $IN (empty by default); sets BODY and RC.
 IN=

@@ -92,6 +92,22 @@ new_token() {
     "$ROOT/scripts/stack" token "$1" "test-$1-$$" | tail -n 1
 }
 
+# ensure_agent INSTALLED BIN: installs the agent on the login node (scripts/agent-install) when the
+# installed binary is missing or older than the build's (BIN/aifb-agent) or than a recipe.
+ensure_agent() {
+    local installed=$1 bin=$2 stale=0 f out
+    [ -x "$installed" ] || stale=1
+    for f in "$bin/aifb-agent" "$ROOT"/remote-agent/recipes/*.json; do
+        [ -e "$f" ] && [ "$f" -nt "$installed" ] && stale=1
+    done
+    [ "$stale" = 1 ] || return 0
+    if out=$("$ROOT/scripts/agent-install" 2>&1); then
+        pass "scripts/agent-install"
+    else
+        fail "scripts/agent-install" "$(tail -n 5 <<<"$out")"
+    fi
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
