@@ -25,6 +25,9 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t worker_busy;
 static volatile sig_atomic_t in_worker;
+/* The master blocks TERM, INT and CHLD outside sigsuspend, so that none is lost between its test
+ * of stop_requested and its wait; this is the mask to wait with, and the workers' mask. */
+static sigset_t open_mask;
 
 static void on_stop(int sig)
 {
@@ -93,6 +96,7 @@ static pid_t spawn(const struct prefork *p, int fd)
     if (pid != 0)
         return pid;
     in_worker = 1;
+    sigprocmask(SIG_SETMASK, &open_mask, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* a worker must not outlive its master */
     if (getppid() == 1)
         _exit(0);
@@ -154,11 +158,13 @@ static void supervise(const struct prefork *p, int fd, pid_t *pids, double *born
             }
         }
         int status;
-        pid_t pid = waitpid(-1, &status, empty ? WNOHANG : 0);
+        pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0) {
             if (empty)
-                sleep(1);
-            continue; /* EINTR from a signal, or a slot to fill */
+                sleep(1); /* a slot to fill again */
+            else
+                sigsuspend(&open_mask); /* until a worker dies or TERM comes */
+            continue;
         }
         for (int i = 0; i < p->workers; i++) {
             if (pids[i] != pid)
@@ -193,6 +199,12 @@ int prefork_run(const struct prefork *p)
     chmod(p->socket_path, 0666);
     /* Workers poll it and race for each connection; the loser must not block in accept(). */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &open_mask);
     set_handler(SIGTERM, on_stop);
     set_handler(SIGINT, on_stop);
     set_handler(SIGCHLD, on_child);

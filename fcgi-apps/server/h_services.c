@@ -99,8 +99,11 @@ enum err h_services_status(struct req *r)
         if ((e = agent_call(r->app, r->arena, "status", arg, 1, NULL, &answer, &r->detail)))
             return e;
         job = json_array_get(json_object_get(answer, "jobs"), 0);
+        /* The row refusing what the agent reported is the agent's fault, not the caller's. */
         if (job && (e = services_apply(r->app, r->arena, s.id, job, &r->detail)))
-            return e;
+            return e == ERR_INVALID_INPUT
+                       ? req_fail(r, ERR_AGENT_FAILED, "the job's status does not fit: %s", r->detail)
+                       : e;
     }
     const char *p[] = {req_str(r, "id")};
     if ((e = rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND)))
