@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -16,19 +15,13 @@
 #include "fcgi_io.h"
 #include "log.h"
 #include "metrics.h"
+#include "mono.h"
 #include "prefork.h"
 #include "ssh.h"
 
 #ifndef AIFB_SCHEMA_HEAD
 #error "AIFB_SCHEMA_HEAD must be defined by the build (the highest sql/NNNN_*.sql)"
 #endif
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void run_tick(struct app *app, struct arena *arena)
 {
@@ -78,15 +71,15 @@ static int worker_main(void *ctx, int listen_fd)
         return 1;
     }
     struct arena *arena = arena_new(64 * 1024);
-    double next_tick = now_mono() + app->tick_ms / 1000.0;
+    double next_tick = mono_now() + app->tick_ms / 1000.0;
     while (!prefork_stopping()) {
         /* The listening socket is non-blocking: wait here, so that an idle worker can do the
          * periodic work, and let the workers race for each connection. */
-        int wait_ms = (int)((next_tick - now_mono()) * 1000);
+        int wait_ms = (int)((next_tick - mono_now()) * 1000);
         struct pollfd p = {.fd = listen_fd, .events = POLLIN};
-        if (poll(&p, 1, wait_ms < 0 ? 0 : wait_ms) == 0 || now_mono() >= next_tick) {
+        if (poll(&p, 1, wait_ms < 0 ? 0 : wait_ms) == 0 || mono_now() >= next_tick) {
             run_tick(app, arena);
-            next_tick = now_mono() + app->tick_ms / 1000.0;
+            next_tick = mono_now() + app->tick_ms / 1000.0;
             continue;
         }
         if (FCGX_Accept_r(&fr) < 0) {
@@ -99,7 +92,7 @@ static int worker_main(void *ctx, int listen_fd)
         prefork_busy(1);
         struct req r;
         req_init(&r, arena, app, app->reply_max);
-        r.started = now_mono();
+        r.started = mono_now();
         fcgi_io_read(&r, &fr);
         dispatch(&r);
         fcgi_io_write(&r, &fr);

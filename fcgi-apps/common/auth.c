@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "app.h"
 #include "db.h"
+#include "mono.h"
 #include "req.h"
 
 static const char *const role_names[] = {"public", "read", "operate", "admin"};
@@ -57,13 +57,6 @@ void auth_sha256_hex(const char *s, size_t len, char out[65])
     hex(md, 32, out);
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The bearer token in an Authorization value, if it has a token's shape. */
 static const char *bearer(const char *h)
 {
@@ -82,7 +75,7 @@ static const char *bearer(const char *h)
 static enum err lookup(struct app *app, struct arena *a, const char *sha, enum role *role, int64_t *id)
 {
     struct auth_cache *c = &app->auth_cache;
-    double t = now_mono();
+    double t = mono_now();
     size_t free_slot = 0;
     for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++) {
         if (c->slot[i].until > t && strcmp(c->slot[i].sha, sha) == 0) {

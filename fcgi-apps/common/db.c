@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
+#include "mono.h"
 
 #define DB_MAX_PREPARED 128
 /* After a failed connect, fail fast for this long instead of trying again on every request. */
@@ -19,13 +19,6 @@ struct db {
     size_t nprepared;
     const struct db_stmt *prepared[DB_MAX_PREPARED];
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct db *db_new(const char *dsn)
 {
@@ -71,7 +64,7 @@ static enum err connect_db(struct db *db)
     if (db_connected(db))
         return ERR_OK;
     drop(db);
-    double t = now_mono();
+    double t = mono_now();
     if (db->last_fail && t - db->last_fail < DB_RETRY_AFTER)
         return ERR_DB_UNAVAILABLE;
     db->conn = PQconnectdb(db->dsn);
@@ -216,76 +209,4 @@ int64_t db_int(const PGresult *res, int row, int col)
     if (PQgetisnull(res, row, col))
         return 0;
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-/* Type OIDs from pg_type.h, which libpq-dev does not install for clients. */
-enum {
-    OID_BOOL = 16,
-    OID_INT8 = 20,
-    OID_INT2 = 21,
-    OID_INT4 = 23,
-    OID_JSON = 114,
-    OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701,
-    OID_TIMESTAMPTZ = 1184,
-    OID_NUMERIC = 1700,
-    OID_JSONB = 3802
-};
-
-/* "2026-11-27 07:30:00.123+00" as "2026-11-27T07:30:00.123Z" (the session runs in UTC). */
-static json_t *timestamp_json(const char *v)
-{
-    char s[64];
-    snprintf(s, sizeof(s), "%s", v);
-    char *sp = strchr(s, ' ');
-    if (sp)
-        *sp = 'T';
-    size_t n = strlen(s);
-    if (n > 3 && strcmp(s + n - 3, "+00") == 0)
-        memcpy(s + n - 3, "Z", 2);
-    return json_string(s);
-}
-
-static json_t *value_json(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return json_null();
-    const char *v = PQgetvalue(res, row, col);
-    switch (PQftype(res, col)) {
-    case OID_BOOL:
-        return json_boolean(v[0] == 't');
-    case OID_INT2:
-    case OID_INT4:
-    case OID_INT8:
-        return json_integer(strtoll(v, NULL, 10));
-    case OID_FLOAT4:
-    case OID_FLOAT8:
-    case OID_NUMERIC:
-        return json_real(strtod(v, NULL));
-    case OID_JSON:
-    case OID_JSONB: {
-        json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
-        return j ? j : json_null();
-    }
-    case OID_TIMESTAMPTZ:
-        return timestamp_json(v);
-    default:
-        return json_string(v);
-    }
-}
-
-json_t *db_row_json(const PGresult *res, int row)
-{
-    json_t *o = json_object();
-    for (int c = 0; c < PQnfields(res); c++)
-        json_object_set_new(o, PQfname(res, c), value_json(res, row, c));
-    return o;
-}
-
-json_t *db_rows_json(const PGresult *res)
-{
-    json_t *a = json_array();
-    for (int r = 0; r < PQntuples(res); r++)
-        json_array_append_new(a, db_row_json(res, r));
-    return a;
 }

@@ -4,7 +4,6 @@
 #ifndef AIFB_DB_H
 #define AIFB_DB_H
 
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,13 +46,6 @@ enum err db_command(struct db *db, struct arena *a, const char *sql, const char 
 
 /* True when the last use left a working connection. */
 bool db_connected(const struct db *db);
-
-/* The row as an object keyed by column name, values typed from the column types (integers,
- * booleans, numbers, json, timestamps as RFC 3339 UTC strings, NULL as null). New reference. */
-json_t *db_row_json(const PGresult *res, int row);
-
-/* Every row as an array of db_row_json objects. New reference. */
-json_t *db_rows_json(const PGresult *res);
 
 /* Column col of row as an integer (0 for NULL or not a number). */
 int64_t db_int(const PGresult *res, int row, int col);

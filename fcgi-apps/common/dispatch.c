@@ -3,19 +3,12 @@
 
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "app.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "mono.h"
 
 static enum err find_route(struct req *r)
 {
@@ -166,7 +159,7 @@ static enum err run(struct req *r)
 void dispatch(struct req *r)
 {
     if (!r->started)
-        r->started = now_mono();
+        r->started = mono_now();
     enum err e = run(r);
     if (e && r->streaming) {
         log_warn("%s: %s after the reply began streaming: %s", r->request_id, err_string(e),
@@ -180,7 +173,7 @@ void dispatch(struct req *r)
     } else if (!r->reply.status) {
         r->reply.status = 204;
     }
-    double took = now_mono() - r->started;
+    double took = mono_now() - r->started;
     metrics_observe(r->app->metrics, r->route_index, r->reply.status, took);
     log_access("%s %s %.200s %d %zu %.3fms token=%lld%s%s", r->request_id ? r->request_id : "-",
                r->method_name ? r->method_name : "-", r->path ? r->path : "-", r->reply.status, r->reply.body.len,

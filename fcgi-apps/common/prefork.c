@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "mono.h"
 
 #define MAX_WORKERS 64
 #define STOP_GRACE_SECONDS 5
@@ -106,19 +106,12 @@ static pid_t spawn(const struct prefork *p, int fd)
     _exit(p->worker_main(p->ctx, fd));
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void stop_all(pid_t *pids, int n)
 {
     for (int i = 0; i < n; i++)
         if (pids[i] > 0)
             kill(pids[i], SIGTERM);
-    double deadline = now_mono() + STOP_GRACE_SECONDS;
+    double deadline = mono_now() + STOP_GRACE_SECONDS;
     int left = n;
     while (left > 0) {
         pid_t pid = waitpid(-1, NULL, WNOHANG);
@@ -130,11 +123,11 @@ static void stop_all(pid_t *pids, int n)
         }
         if (pid < 0 && errno == ECHILD)
             break;
-        if (now_mono() > deadline) {
+        if (mono_now() > deadline) {
             for (int i = 0; i < n; i++)
                 if (pids[i] > 0)
                     kill(pids[i], SIGKILL);
-            deadline = now_mono() + 60;
+            deadline = mono_now() + 60;
         }
         usleep(10000);
     }
@@ -150,7 +143,7 @@ static void supervise(const struct prefork *p, int fd, pid_t *pids, double *born
             if (pids[i] > 0)
                 continue;
             pids[i] = spawn(p, fd);
-            born[i] = now_mono();
+            born[i] = mono_now();
             if (pids[i] < 0) {
                 log_error("cannot start a worker: %s", strerror(errno));
                 pids[i] = 0;
@@ -174,7 +167,7 @@ static void supervise(const struct prefork *p, int fd, pid_t *pids, double *born
             else
                 log_warn("worker %ld exited with %d; starting another", (long)pid, WEXITSTATUS(status));
             /* A worker that dies at once would make a fork loop: slow down. */
-            if (now_mono() - born[i] < 1.0)
+            if (mono_now() - born[i] < 1.0)
                 sleep(1);
             metrics_worker_restart(p->metrics);
             pids[i] = 0;

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "mono.h"
 
 /* After a failed connect, fail fast with the same error for this long. */
 #define SSH_RETRY_AFTER 0.5
@@ -30,13 +30,6 @@ struct ssh {
     const char *last_detail; /* static text or cfg-owned */
     char detail[256];
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char *dup_or_die(const char *s)
 {
@@ -230,7 +223,7 @@ static enum err open_session(struct ssh *s, const char **detail)
 {
     if (s->session)
         return ERR_OK;
-    double t = now_mono();
+    double t = mono_now();
     if (s->last_fail && t - s->last_fail < SSH_RETRY_AFTER) {
         *detail = s->last_detail;
         return s->last_err;
@@ -342,7 +335,7 @@ static enum err read_all(struct ssh *s, LIBSSH2_CHANNEL *ch, struct buf *out, ss
             if (libssh2_channel_eof(ch))
                 return ERR_OK;
         }
-        if (now_mono() > deadline)
+        if (mono_now() > deadline)
             return session_error(s, "waiting for the whole reply", detail);
         if (out && buf_append(out, chunk, (size_t)n) < 0) {
             *detail = "the reply is over its cap";
@@ -379,7 +372,7 @@ enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const cha
         e = session_error(s, "closing the command's input", detail);
     /* The whole exchange may take at most twice the per-call timeout. */
     if (!e)
-        e = read_all(s, ch, out, NULL, NULL, now_mono() + 2 * s->cfg.timeout_ms / 1000.0, err, sizeof(err), detail);
+        e = read_all(s, ch, out, NULL, NULL, mono_now() + 2 * s->cfg.timeout_ms / 1000.0, err, sizeof(err), detail);
     if (!s->session) /* the session died under the channel: freeing it would touch freed memory */
         return e;
     log_stderr(err, command);
@@ -426,7 +419,7 @@ enum err ssh_tunnel(struct ssh *s, struct arena *a, const char *host, int port, 
     char err[8] = "";
     e = write_all(s, ch, request, len, detail);
     if (!e)
-        e = read_all(s, ch, NULL, sink, ctx, now_mono() + wait_ms / 1000.0, err, sizeof(err), detail);
+        e = read_all(s, ch, NULL, sink, ctx, mono_now() + wait_ms / 1000.0, err, sizeof(err), detail);
     /* A service that stalls or vanishes is the service's fault, not the login node's. */
     if (e == ERR_CLUSTER_TIMEOUT || e == ERR_CLUSTER_UNAVAILABLE) {
         e = ERR_SERVICE_UNREACHABLE;
