@@ -78,7 +78,8 @@ START_TEST(test_cancel_and_move)
     loop_timer_cancel(l, &a.t);
     loop_timer_cancel(l, &a.t); /* twice is fine */
     ck_assert(!loop_timer_armed(&a.t));
-    loop_timer_set(l, &b.t, now + 4000000); /* moved after c */
+    /* moved after c, far enough that a loaded machine cannot make it due before c stops the loop */
+    loop_timer_set(l, &b.t, now + 10000000000LL);
     loop_timer_set(l, &a.t, now + 500000);
     ck_assert_int_eq(loop_run(l, &stop), 0);
     ck_assert_int_eq(nfired, 2);
