@@ -80,7 +80,7 @@ define ra_test_rule
 $(BUILD)/tests/unit/test_$(1)_%: $(BUILD)/obj/tests/unit/test_$(1)_%.o $(BUILD)/lib/libaifb-$(1).a \
 		$(BUILD)/lib/libaifb-ra-common.a
 	@mkdir -p $$(dir $$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson) -lm $(UNIT_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson libcurl) -lm $(UNIT_LDLIBS)
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_test_rule,$(p))))
 
@@ -94,7 +94,7 @@ $(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
 # libFuzzer harnesses on the parsers of untrusted bytes (tests/fuzz/); `make test` runs each briefly.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
-FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c log.c route.c)
+FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c log.c mono.c out.c route.c)
 FUZZ_SECONDS ?= 30
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/common/*.h)
@@ -111,7 +111,7 @@ build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/
 	@$$(if $(V),,echo "  FUZZ $$@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
 		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
-		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson) -lm
+		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson libcurl) -lm
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
 

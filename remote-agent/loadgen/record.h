@@ -1,0 +1,48 @@
+/* record: what one request did, as aifb-loadgen measured it, and its line in records-<rank>.csv.
+ * Times are CLOCK_REALTIME microseconds since the epoch (taken as one realtime reading at start plus
+ * CLOCK_MONOTONIC offsets, so no step of the wall clock moves them), so that ranks on several nodes
+ * merge on one timeline. The CSV is PostgreSQL COPY's csv format, no header, in the column order of
+ * request_records after run_id (sql/0003): rank, seq, phase, scheduled_us, sent_us, first_chunk_us,
+ * last_chunk_us, done_us, itl_us ("{a,b,...}" quoted), prompt_tokens, completion_tokens,
+ * tokens_estimated (t/f), http_status, error_class. An absent value is an empty field (NULL). */
+#ifndef AIFB_LOADGEN_RECORD_H
+#define AIFB_LOADGEN_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_COOLDOWN };
+
+/* Error classes: a fixed set of [a-z_] words (so the CSV never needs quoting for them).
+ *   http_error  the server answered a status outside 2xx (http_status holds it)
+ *   connect     no connection (refused, unreachable, DNS)
+ *   timeout     no complete answer within the workload's timeout_s
+ *   stream_cut  the stream ended before its finish (no finish_reason / [DONE])
+ *   protocol    an answer that is not the OpenAI format
+ *   cancelled   the run was stopped while the request was in flight */
+#define ERROR_CLASSES "http_error", "connect", "timeout", "stream_cut", "protocol", "cancelled"
+
+struct record {
+    int rank;
+    uint64_t seq;         /* 0, 1, ... in the order requests were scheduled, per rank */
+    enum phase phase;     /* by scheduled time against warmup_s and cooldown_s */
+    int64_t scheduled_us; /* when the schedule wanted it sent (closed loop: when a slot freed) */
+    int64_t sent_us;      /* when it was handed to libcurl (the wait in the client is sent - scheduled) */
+    int64_t first_chunk_us; /* first chunk with a non-empty choices array (vllm bench serve's TTFT
+                             * point; non-streaming: the whole answer); 0: none */
+    int64_t last_chunk_us;  /* last chunk with a non-empty choices array; 0: none */
+    int64_t done_us;        /* the answer complete or failed */
+    int32_t *itl_us;        /* gaps between chunks with choices, in order; n_itl of them */
+    uint32_t n_itl;
+    int64_t prompt_tokens;     /* from usage; else estimated; -1: unknown */
+    int64_t completion_tokens; /* from usage; else chunks with non-empty text counted; -1: unknown */
+    bool tokens_estimated;     /* true when either count is not the server's usage */
+    int http_status;           /* 0: no answer */
+    const char *error_class;   /* NULL: success */
+};
+
+/* Writes r as one CSV line. Returns 0, or -1 on a write error. */
+int record_write_csv(FILE *f, const struct record *r);
+
+#endif
