@@ -57,9 +57,12 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)$(AR) rcs $@ $^
 
-# Each app links its own folder's objects and the common library.
+# Each app links its own folder's objects and the common library. aifb-client also links the load
+# generator's workload parser, so that a run is checked by the same code that will run it.
+client_EXTRA := remote-agent/loadgen/workload.c
+$(BUILD)/obj/fcgi-apps/client/%.o: CPPFLAGS += -Iremote-agent/loadgen
 define app_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c))
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c) $$($(1)_EXTRA))
 $(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),,echo "  LD $$@")

@@ -1,13 +1,16 @@
 /* h_runs: read access to the runs table. */
 #include "h_runs.h"
 
+#include <string.h>
+
+#include "app.h"
+#include "log.h"
+
 #include "db.h"
 #include "req.h"
 #include "rows.h"
+#include "runs.h"
 
-#define RUN_COLUMNS                                                                                                    \
-    "id, name, service_id, group_id, target_url, config, state, slurm_job_id, summary, error, created_at,"             \
-    " started_at, ended_at"
 
 static const struct db_stmt st_list = DB_STMT(
     "runs_list",
@@ -17,7 +20,7 @@ static const struct db_stmt st_list = DB_STMT(
                  " ORDER BY id DESC LIMIT $6"),
     6, true);
 
-static const struct db_stmt st_get =
+const struct db_stmt runs_st_get =
     DB_STMT("runs_get", DB_JSON_ROW("SELECT " RUN_COLUMNS " FROM runs WHERE id = $1"), 1, true);
 
 enum err h_runs_list(struct req *r)
@@ -30,5 +33,101 @@ enum err h_runs_list(struct req *r)
 enum err h_runs_get(struct req *r)
 {
     const char *params[] = {req_str(r, "id")};
-    return rows_one(r, &st_get, params, 200, ERR_RUN_NOT_FOUND);
+    return rows_one(r, &runs_st_get, params, 200, ERR_RUN_NOT_FOUND);
+}
+
+static const struct db_stmt st_results = DB_STMT(
+    "runs_results",
+    DB_JSON_ROW(
+        "SELECT r.id AS run_id, r.name, r.state, r.records_loaded, r.summary,"
+        " (SELECT coalesce(json_agg(l ORDER BY l.metric), '[]') FROM (SELECT metric, n, mean, median, std, min, max,"
+        "   p90, p95, p99, p99_9 FROM run_latency_summary WHERE run_id = r.id) l) AS percentiles,"
+        " (SELECT coalesce(json_agg(t ORDER BY t.second), '[]') FROM (SELECT time, second, started, completed, failed,"
+        "   output_tokens, in_flight FROM run_timeline_total WHERE run_id = r.id) t) AS timeline"
+        " FROM runs r WHERE r.id = $1"),
+    1, true);
+
+enum err h_runs_results(struct req *r)
+{
+    const char *params[] = {req_str(r, "id")};
+    return rows_one(r, &st_results, params, 200, ERR_RUN_NOT_FOUND);
+}
+
+/* Records are paged by (rank, seq): each page says where the next begins. */
+static const struct db_stmt st_records = DB_STMT(
+    "runs_records",
+    "WITH page AS (SELECT rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us, itl_us,"
+    "   prompt_tokens, completion_tokens, tokens_estimated, http_status, error_class FROM request_records"
+    "   WHERE run_id = $1 AND (rank, seq) > ($2::int, $3::bigint) ORDER BY rank, seq LIMIT $4)"
+    " SELECT json_build_object('run_id', $1::bigint, 'records', coalesce(json_agg(page ORDER BY rank, seq), '[]'),"
+    "   'next', CASE WHEN count(*) = $4::bigint THEN json_build_object('after_rank', max(rank),"
+    "     'after_seq', (array_agg(seq ORDER BY rank DESC, seq DESC))[1]) END)::text"
+    " FROM page HAVING EXISTS (SELECT 1 FROM runs WHERE id = $1)",
+    4, true);
+static const struct db_stmt st_exists = DB_STMT("runs_exists", "SELECT 1 FROM runs WHERE id = $1", 1, true);
+
+/* The CSV download: the COPY format's columns with a header; itl_us as PostgreSQL's array text. */
+#define RECORDS_CSV_HEADER                                                                                             \
+    "rank,seq,phase,scheduled_us,sent_us,first_chunk_us,last_chunk_us,done_us,itl_us,prompt_tokens,"                   \
+    "completion_tokens,tokens_estimated,http_status,error_class\n"
+#define RECORDS_CSV_SQL                                                                                                \
+    "SELECT concat_ws(',', rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us,"           \
+    " CASE WHEN itl_us IS NULL THEN '' ELSE '\"' || itl_us::text || '\"' END, prompt_tokens, completion_tokens,"       \
+    " CASE WHEN tokens_estimated THEN 't' ELSE 'f' END, http_status, error_class) || E'\\n'"                          \
+    " FROM request_records WHERE run_id = $1 ORDER BY rank, seq"
+
+static int csv_row(void *ctx, const PGresult *res)
+{
+    struct req *r = ctx;
+    return reply_stream_write(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+static enum err records_csv(struct req *r, const char *id)
+{
+    const char *p[] = {id};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_exists, p, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0)
+        return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", id);
+    reply_header(r, "Content-Disposition", arena_printf(r->arena, "attachment; filename=\"run-%s-records.csv\"", id));
+    if ((e = reply_stream_start(r, 200, "text/csv; charset=utf-8")))
+        return e;
+    if (reply_stream_write(r, RECORDS_CSV_HEADER, strlen(RECORDS_CSV_HEADER)) < 0)
+        return ERR_OK;
+    e = db_stream(r->app->db, r->arena, RECORDS_CSV_SQL, p, 1, csv_row, r, &r->detail);
+    if (e) /* the head is gone: the broken-off body is all the client can see; the log says why */
+        log_warn("run %s: records CSV: %s: %s", id, err_string(e), r->detail);
+    return ERR_OK;
+}
+
+enum err h_runs_records(struct req *r)
+{
+    const char *fmt = req_str(r, "format");
+    if (fmt && strcmp(fmt, "csv") == 0)
+        return records_csv(r, req_str(r, "id"));
+    const char *params[] = {req_str(r, "id"), req_int_text(r, "after_rank", -1), req_int_text(r, "after_seq", -1),
+                            req_int_text(r, "limit", 1000)};
+    return rows_one(r, &st_records, params, 200, ERR_RUN_NOT_FOUND);
+}
+
+/* Two runs side by side: every number both summaries hold, with b - a and b / a. */
+static const struct db_stmt st_compare = DB_STMT(
+    "runs_compare",
+    DB_JSON_ROW(
+        "SELECT json_build_object('id', a.id, 'name', a.name, 'state', a.state) AS a,"
+        " json_build_object('id', b.id, 'name', b.name, 'state', b.state) AS b,"
+        " (SELECT coalesce(json_agg(m ORDER BY m.metric), '[]') FROM (SELECT x.key AS metric, x.value::text::float8 AS a,"
+        "   y.value::text::float8 AS b, y.value::text::float8 - x.value::text::float8 AS difference,"
+        "   y.value::text::float8 / nullif(x.value::text::float8, 0) AS ratio"
+        "   FROM jsonb_each(coalesce(a.summary, '{}')) x JOIN jsonb_each(coalesce(b.summary, '{}')) y USING (key)"
+        "   WHERE jsonb_typeof(x.value) = 'number' AND jsonb_typeof(y.value) = 'number') m) AS metrics"
+        " FROM runs a, runs b WHERE a.id = $1 AND b.id = $2"),
+    2, true);
+
+enum err h_runs_compare(struct req *r)
+{
+    const char *params[] = {req_str(r, "id"), req_str(r, "other")};
+    return rows_one(r, &st_compare, params, 200, ERR_RUN_NOT_FOUND);
 }

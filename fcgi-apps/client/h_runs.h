@@ -9,5 +9,11 @@ struct req;
 /* Newest first, filtered by state, service and creation time, paged by before_id. */
 enum err h_runs_list(struct req *r);
 enum err h_runs_get(struct req *r);
+/* The summary, every metric's percentiles (run_latency_summary) and the per-second timeline. */
+enum err h_runs_results(struct req *r);
+/* The records: JSON pages by (rank, seq), or the whole as CSV (format=csv), streamed. */
+enum err h_runs_records(struct req *r);
+/* Two runs' summaries side by side, with differences and ratios. */
+enum err h_runs_compare(struct req *r);
 
 #endif

@@ -1,17 +1,22 @@
 /* routes: every route of aifb-client (benchmark runs and their results). */
 #include "routes.h"
 
+#include "finish.h"
 #include "h_runs.h"
 #include "h_system.h"
+#include "runs.h"
+#include "workload.h"
 
 static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
                                      "failed",  "cancelled", "timeout", "unknown",    NULL};
 
 static const struct field id_param[] = {F_ID("id"), F_END};
+static const struct field compare_params[] = {F_ID("id"), F_ID("other"), F_END};
 
 /* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them. */
 #define TIME_PATTERN                                                                                                   \
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+#define NAME_PATTERN "^[A-Za-z0-9._-]+$"
 
 static const struct field run_list_params[] = {
     F_ENUM("state", F_OPT, states),
@@ -23,13 +28,68 @@ static const struct field run_list_params[] = {
     F_END,
 };
 
+static const char *const formats[] = {"json", "csv", NULL};
+static const struct field records_params[] = {
+    F_ID("id"),
+    F_ENUM("format", F_OPT, formats),
+    F_INT("after_rank", F_OPT, 0, INT32_MAX),
+    F_INT("after_seq", F_OPT, 0, INT64_MAX),
+    F_INT("limit", F_OPT, 1, 10000),
+    F_END,
+};
+
+static const struct field target_fields[] = {
+    F_INT("service_id", F_OPT, 1, INT64_MAX),
+    F_INT("group_id", F_OPT, 1, INT64_MAX),
+    F_STR("url", F_OPT, 8, 512, "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"),
+    F_END,
+};
+
+/* The SLURM options of the run's job (as aifb-agent's submit takes them). */
+static const struct field slurm_fields[] = {
+    F_INT("nodes", F_OPT, 1, 1024),
+    F_INT("ntasks", F_OPT, 1, 1024),
+    F_INT("cpus_per_task", F_OPT, 1, 1024),
+    F_STR("time_limit", F_OPT, 1, 32, "^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"),
+    F_STR("partition", F_OPT, 1, 64, NAME_PATTERN),
+    F_STR("account", F_OPT, 1, 64, NAME_PATTERN),
+    F_STR("qos", F_OPT, 1, 64, NAME_PATTERN),
+    F_STR("mem", F_OPT, 1, 16, "^[0-9]+[KMGT]?$"),
+    F_END,
+};
+
+/* A run: its target, its workload (checked whole by aifb-loadgen's parser) and its job; and the
+ * seed's client-group fields, which fill the workload where it is silent. */
+static const struct field run_body[] = {
+    F_STR("name", F_OPT, 1, 128, NAME_PATTERN),
+    F_OBJ("target", F_OPT, target_fields),
+    F_OBJ("workload", F_OPT, NULL),
+    F_OBJ("slurm", F_OPT, slurm_fields),
+    F_INT("service_id", F_OPT, 1, INT64_MAX),
+    F_INT("num_clients", F_OPT, 1, WORKLOAD_MAX_CONCURRENCY),
+    F_NUM("requests_per_second", F_OPT, 1e-6, WORKLOAD_MAX_RATE),
+    F_NUM("duration_seconds", F_OPT, 1e-3, WORKLOAD_MAX_DURATION_S),
+    F_ARR("prompts", F_OPT, 1, WORKLOAD_MAX_PROMPTS),
+    F_STR("model", F_OPT, 1, 256, NULL),
+    F_INT("max_tokens", F_OPT, 1, WORKLOAD_MAX_TOKENS),
+    F_NUM("temperature", F_OPT, 0, 2),
+    F_STR("time_limit", F_OPT, 1, 32, "^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"),
+    F_END,
+};
+
 static const struct route routes[] = {
     SYSTEM_ROUTES,
     {HTTP_GET, "/v1/runs", h_runs_list, ROLE_READ, 0, run_list_params, NULL},
+    {HTTP_POST, "/v1/runs", h_runs_create, ROLE_OPERATE, 1000000, NULL, run_body},
     {HTTP_GET, "/v1/runs/{id}", h_runs_get, ROLE_READ, 0, id_param, NULL},
+    {HTTP_POST, "/v1/runs/{id}/stop", h_runs_stop, ROLE_OPERATE, 0, id_param, NULL},
+    {HTTP_GET, "/v1/runs/{id}/results", h_runs_results, ROLE_READ, 0, id_param, NULL},
+    {HTTP_GET, "/v1/runs/{id}/records", h_runs_records, ROLE_READ, 0, records_params, NULL},
+    {HTTP_GET, "/v1/runs/{id}/compare/{other}", h_runs_compare, ROLE_READ, 0, compare_params, NULL},
 };
 
 const struct app_def client_app = {
     .name = "client",
     .table = {"/api/client", routes, sizeof(routes) / sizeof(routes[0])},
+    .tick = runs_finish,
 };

@@ -210,3 +210,71 @@ int64_t db_int(const PGresult *res, int row, int col)
         return 0;
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
+
+enum err db_copy_in(struct db *db, struct arena *a, const char *sql, const char **detail)
+{
+    *detail = "";
+    enum err e = connect_db(db);
+    if (e)
+        return e;
+    PGresult *res = PQexec(db->conn, sql);
+    if (PQresultStatus(res) == PGRES_COPY_IN) {
+        PQclear(res);
+        return ERR_OK;
+    }
+    e = classify(db, "COPY", res, a, detail);
+    PQclear(res);
+    return e;
+}
+
+int db_copy_put(struct db *db, const char *data, size_t len)
+{
+    while (len) { /* PQputCopyData takes an int length */
+        int n = len > (1u << 30) ? 1 << 30 : (int)len;
+        if (PQputCopyData(db->conn, data, n) != 1)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+enum err db_copy_end(struct db *db, struct arena *a, const char *abort_why, int64_t *rows, const char **detail)
+{
+    *detail = "";
+    *rows = 0;
+    if (PQputCopyEnd(db->conn, abort_why) != 1)
+        return classify(db, "COPY", NULL, a, detail);
+    enum err e = ERR_OK;
+    PGresult *res;
+    while ((res = PQgetResult(db->conn))) { /* the COPY's own result, then NULL */
+        if (PQresultStatus(res) == PGRES_COMMAND_OK)
+            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        else if (!e)
+            e = abort_why ? ERR_INTERNAL : classify(db, "COPY", res, a, detail);
+        PQclear(res);
+    }
+    return e;
+}
+
+enum err db_stream(struct db *db, struct arena *a, const char *sql, const char *const *params, int nparams,
+                   int (*row)(void *ctx, const PGresult *res), void *ctx, const char **detail)
+{
+    *detail = "";
+    enum err e = connect_db(db);
+    if (e)
+        return e;
+    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(db->conn))
+        return classify(db, "stream", NULL, a, detail);
+    bool stopped = false;
+    PGresult *res;
+    while ((res = PQgetResult(db->conn))) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && !stopped && row(ctx, res) < 0)
+            stopped = true; /* the reader went away: read the rest so the connection stays usable */
+        else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !e)
+            e = classify(db, "stream", res, a, detail);
+        PQclear(res);
+    }
+    return e;
+}

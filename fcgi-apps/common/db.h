@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -43,6 +44,18 @@ enum err db_exec(struct db *db, struct arena *a, const struct db_stmt *st, const
 
 /* Runs sql (no parameters, e.g. BEGIN/COMMIT) on the current connection. Same errors as db_exec. */
 enum err db_command(struct db *db, struct arena *a, const char *sql, const char **detail);
+
+/* COPY ... FROM STDIN: db_copy_in starts it (sql is a fixed statement), db_copy_put sends bytes
+ * (-1 when the connection fails), db_copy_end finishes it, or aborts it when abort_why is not NULL
+ * (nothing of it stays), and gives the rows taken. Errors as db_exec; a COPY cannot be retried. */
+enum err db_copy_in(struct db *db, struct arena *a, const char *sql, const char **detail);
+int db_copy_put(struct db *db, const char *data, size_t len);
+enum err db_copy_end(struct db *db, struct arena *a, const char *abort_why, int64_t *rows, const char **detail);
+
+/* Runs sql with params and calls row(ctx, res) for each row as it comes (libpq's single-row mode),
+ * so a result of any size streams in constant memory; row returns -1 to stop taking rows. */
+enum err db_stream(struct db *db, struct arena *a, const char *sql, const char *const *params, int nparams,
+                   int (*row)(void *ctx, const PGresult *res), void *ctx, const char **detail);
 
 /* True when the last use left a working connection. */
 bool db_connected(const struct db *db);

@@ -353,10 +353,10 @@ static void log_stderr(char *err, const char *command)
         log_warn("ssh: %s: stderr: %s", command, err);
 }
 
-enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const char *stdin_data, size_t stdin_len,
-                  struct buf *out, int *exit_status, const char **detail)
+/* One command: stdin_data in, its stdout to out or sink, within total_s seconds. */
+static enum err exec_one(struct ssh *s, const char *command, const char *stdin_data, size_t stdin_len, struct buf *out,
+                         ssh_sink sink, void *ctx, double total_s, int *exit_status, const char **detail)
 {
-    (void)a;
     *exit_status = -1;
     enum err e;
     LIBSSH2_CHANNEL *ch = open_channel(s, open_exec, NULL, &e, detail);
@@ -370,9 +370,8 @@ enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const cha
     e = write_all(s, ch, stdin_data, stdin_len, detail);
     if (!e && libssh2_channel_send_eof(ch) != 0)
         e = session_error(s, "closing the command's input", detail);
-    /* The whole exchange may take at most twice the per-call timeout. */
     if (!e)
-        e = read_all(s, ch, out, NULL, NULL, mono_now() + 2 * s->cfg.timeout_ms / 1000.0, err, sizeof(err), detail);
+        e = read_all(s, ch, out, sink, ctx, mono_now() + total_s, err, sizeof(err), detail);
     if (!s->session) /* the session died under the channel: freeing it would touch freed memory */
         return e;
     log_stderr(err, command);
@@ -386,6 +385,21 @@ enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const cha
         libssh2_free(s->session, sig);
     libssh2_channel_free(ch);
     return e;
+}
+
+enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const char *stdin_data, size_t stdin_len,
+                  struct buf *out, int *exit_status, const char **detail)
+{
+    (void)a;
+    /* The whole exchange may take at most twice the per-call timeout. */
+    return exec_one(s, command, stdin_data, stdin_len, out, NULL, NULL, 2 * s->cfg.timeout_ms / 1000.0, exit_status,
+                    detail);
+}
+
+enum err ssh_exec_stream(struct ssh *s, const char *command, double total_s, ssh_sink sink, void *ctx, int *exit_status,
+                         const char **detail)
+{
+    return exec_one(s, command, NULL, 0, NULL, sink, ctx, total_s, exit_status, detail);
 }
 
 struct tcp_target {

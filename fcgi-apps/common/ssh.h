@@ -29,6 +29,9 @@ struct ssh_config {
 struct ssh *ssh_new(const struct ssh_config *cfg);
 void ssh_free(struct ssh *s);
 
+/* Called for each piece of a reply as it arrives; returns 0 to go on, -1 to stop. */
+typedef int (*ssh_sink)(void *ctx, const char *data, size_t len);
+
 /* Runs command on the login node with stdin_data as its standard input, then closes it. Its
  * standard output (up to out->max bytes) is appended to out; *exit_status is its exit status.
  * Returns ERR_OK, ERR_CLUSTER_UNAVAILABLE (cannot connect), ERR_CLUSTER_HOST_KEY, ERR_CLUSTER_AUTH,
@@ -36,8 +39,11 @@ void ssh_free(struct ssh *s);
 enum err ssh_exec(struct ssh *s, struct arena *a, const char *command, const char *stdin_data, size_t stdin_len,
                   struct buf *out, int *exit_status, const char **detail);
 
-/* Called for each piece of a tunnelled reply as it arrives; returns 0 to go on, -1 to stop. */
-typedef int (*ssh_sink)(void *ctx, const char *data, size_t len);
+/* Runs command with no input and passes its standard output to sink as it comes (each read must
+ * still come within the per-call timeout; the whole may take total_s seconds): for large answers
+ * such as a run's records. A sink that returns -1 stops the reading (ERR_OK). Errors as ssh_exec. */
+enum err ssh_exec_stream(struct ssh *s, const char *command, double total_s, ssh_sink sink, void *ctx, int *exit_status,
+                         const char **detail);
 
 /* Opens a direct-tcpip channel from the login node to host:port, writes request, and passes every
  * byte of the reply to sink until the far end closes. The reply may take cluster.timeout_ms, or

@@ -1,7 +1,7 @@
 /* h_logs: a service's job log through the agent's `logs` verb. */
 #include "h_logs.h"
 
-#include "agent.h"
+#include "remote.h"
 #include "req.h"
 #include "services.h"
 

@@ -1,7 +1,7 @@
 /* h_recipes: asks the agent, which reads the recipe files. */
 #include "h_recipes.h"
 
-#include "agent.h"
+#include "remote.h"
 #include "app.h"
 #include "req.h"
 

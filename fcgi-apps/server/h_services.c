@@ -6,7 +6,7 @@
 #include "req.h"
 #include "rows.h"
 #include "services.h"
-#include "agent.h"
+#include "remote.h"
 
 #define SERVICE_COLUMNS                                                                                                \
     "id, name, recipe, group_id, config, state, slurm_state, slurm_job_id, node, endpoint_host, port, error, "         \

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "remote.h"
 #include "app.h"
 #include "db.h"
 #include "log.h"
@@ -73,6 +73,7 @@ static json_t *submit_request(const char *recipe, json_t *params, json_t *submit
     char name[64];
     snprintf(name, sizeof(name), "aifb-svc-%lld", (long long)id);
     json_object_set_new(in, "job_name", json_string(name));
+    json_object_set_new(in, "kinds", json_pack("[s, s]", "llm", "vector-db"));
     return in;
 }
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "logs.h"
 #include "out.h"
+#include "output.h"
 #include "recipe.h"
 #include "state.h"
 #include "submit.h"
@@ -72,6 +73,7 @@ static const struct verb {
     {"submit", submit_verb, true},     {"status", jobs_status, true},    {"cancel", jobs_cancel, true},
     {"endpoint", jobs_endpoint, true}, {"list", jobs_list, true},        {"recipes", verb_recipes, false},
     {"recipe", verb_recipe, false},    {"version", verb_version, false}, {"logs", logs_verb, true},
+    {"output", output_verb, true},
 };
 
 /* The folder of this binary (for {{aifb_bin}} and the default recipes folder). */
@@ -185,7 +187,8 @@ int main(int argc, char **argv)
     json_t *reply = NULL;
     enum err e = run(&ag, argc, argv, &reply);
     int rc = e == ERR_OK ? 0 : e == ERR_USAGE ? 2 : 1;
-    if (e == ERR_OK && out_print(reply) < 0) {
+    /* a verb that wrote its own answer (output) leaves reply NULL */
+    if (e == ERR_OK && reply && out_print(reply) < 0) {
         log_error("cannot write the reply: %s", strerror(errno));
         rc = 1;
     } else if (e != ERR_OK) {

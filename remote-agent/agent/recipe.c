@@ -152,8 +152,8 @@ static int field_build(struct arena *a, const json_t *decl, struct recipe_param 
     case RECIPE_STRING:
         f->type = FIELD_STR;
         if (int_bound(decl, "min", 0, &f->min) < 0 || int_bound(decl, "max", STRING_MAX_DEFAULT, &f->max) < 0 ||
-            f->min < 0 || f->max < 1 || f->max > 65536)
-            return *why = "min and max of a string are lengths in [0, 65536], max at least 1", -1;
+            f->min < 0 || f->max < 1 || f->max > RECIPE_STRING_MAX)
+            return *why = "min and max of a string are lengths in [0, 1000000], max at least 1", -1;
         if (pattern_of(decl, "pattern", &f->pattern) < 0)
             return *why = "pattern is not a valid POSIX extended regular expression", -1;
         break;
@@ -381,7 +381,7 @@ static enum err script_parse(struct arena *a, struct recipe *r, const json_t *li
     return ERR_OK;
 }
 
-static const char *const kinds[] = {"llm", "vector-db", NULL};
+static const char *const kinds[] = {"llm", "vector-db", "loadgen", NULL};
 static const struct field top_fields[] = {
     F_STR("name", F_REQ, 1, 64, RECIPE_NAME_PATTERN),
     F_STR("description", F_REQ, 1, 4096, NULL),

@@ -17,6 +17,8 @@
 /* A recipe name as requests give it (POSIX ERE, whole value). */
 #define RECIPE_NAME_PATTERN "[a-z0-9][a-z0-9_-]{0,63}"
 #define RECIPE_MAX_PARAMS 64
+/* A string parameter's length at most (the loadgen recipe takes a whole workload as one string). */
+#define RECIPE_STRING_MAX 1000000
 #define RECIPE_MAX_GPU_FACTORS 4
 
 enum recipe_type { RECIPE_STRING, RECIPE_INTEGER, RECIPE_NUMBER, RECIPE_BOOLEAN, RECIPE_ENUM, RECIPE_ARRAY };

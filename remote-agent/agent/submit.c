@@ -30,6 +30,7 @@ static const struct field request_fields[] = {
     F_INT("ntasks", F_OPT, 1, 65536),
     F_INT("cpus_per_task", F_OPT, 1, 1024),
     F_STR("mem", F_OPT, 1, 16, MEM_PATTERN),
+    F_ARR("kinds", F_OPT, 1, 4),
     F_END,
 };
 
@@ -158,6 +159,25 @@ static enum err read_request(struct agent *ag, json_t **req)
     return e;
 }
 
+/* A request may name the kinds of recipe it is for ("kinds": ["llm", "vector-db"] from aifb-server,
+ * ["loadgen"] from aifb-client), so that a service is never made from a load generator's recipe. */
+static enum err kind_allowed(struct agent *ag, const json_t *req, const struct recipe *r)
+{
+    const json_t *kinds = json_object_get(req, "kinds");
+    size_t i;
+    const json_t *k;
+    if (!kinds)
+        return ERR_OK;
+    json_array_foreach(kinds, i, k)
+    {
+        if (json_is_string(k) && strcmp(json_string_value(k), r->kind) == 0)
+            return ERR_OK;
+    }
+    ag->detail =
+        arena_printf(ag->arena, "field=recipe: '%s' is a %s recipe, not one this call takes", r->name, r->kind);
+    return ERR_INVALID_INPUT;
+}
+
 /* The request, its recipe, its values and its options, all checked. */
 static enum err check_all(struct agent *ag, const json_t *req, struct recipe **r, json_t **values,
                           struct submit_opts *o)
@@ -165,6 +185,8 @@ static enum err check_all(struct agent *ag, const json_t *req, struct recipe **r
     enum err e = submit_check(ag->arena, req, &ag->detail);
     if (!e)
         e = recipe_load(ag->arena, ag->recipes_dir, json_string_value(json_object_get(req, "recipe")), r, &ag->detail);
+    if (!e)
+        e = kind_allowed(ag, req, *r);
     if (!e)
         e = recipe_values(ag->arena, *r, json_object_get(req, "params"), values, &ag->detail);
     if (!e)

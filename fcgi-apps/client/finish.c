@@ -1,0 +1,225 @@
+/* finish: keeps runs in step with their SLURM jobs, and when a job has ended loads what its ranks
+ * wrote (records-<rank>.csv, timeline-<rank>.csv, summary-<rank>.json in the job's folder) into
+ * PostgreSQL with COPY, then stores the run's summary as run_summary_json() computes it from the
+ * records. One worker at a time (an advisory lock); loading is one transaction, so a run is either
+ * loaded whole or tried again at the next tick. */
+#include "finish.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "remote.h"
+#include "runs.h"
+
+/* "aifc" as a number: aifb-client's own lock, apart from aifb-server's reconciler. */
+#define FINISH_LOCK "1634297443"
+#define OUTPUT_TIMEOUT_S 600.0
+
+static const struct db_stmt st_lock = DB_STMT("finish_lock", "SELECT pg_try_advisory_lock(" FINISH_LOCK ")", 0, true);
+static const struct db_stmt st_unlock =
+    DB_STMT("finish_unlock", "SELECT pg_advisory_unlock(" FINISH_LOCK ")", 0, true);
+static const struct db_stmt st_live =
+    DB_STMT("finish_live",
+            "SELECT id, slurm_job_id, ntasks, stop_requested FROM runs WHERE slurm_job_id IS NOT NULL"
+            " AND state IN ('pending', 'starting', 'running', 'completing') ORDER BY id LIMIT 500",
+            0, true);
+static const struct db_stmt st_state = DB_STMT(
+    "finish_state",
+    "UPDATE runs SET state = $2, started_at = CASE WHEN $2 IN ('running', 'completing') THEN coalesce(started_at, now())"
+    " ELSE started_at END WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
+    2, true);
+static const struct db_stmt st_clear =
+    DB_STMT("finish_clear",
+            "WITH a AS (DELETE FROM request_records WHERE run_id = $1) DELETE FROM run_timeline WHERE run_id = $1", 1,
+            false);
+static const struct db_stmt st_done = DB_STMT(
+    "finish_done",
+    "UPDATE runs SET state = $2, error = $3, records_loaded = (SELECT count(*) FROM request_records WHERE run_id = $1),"
+    " summary = run_summary_json($1) || jsonb_build_object('ranks', $4::jsonb),"
+    " started_at = coalesce(started_at, created_at), ended_at = coalesce(ended_at, now()) WHERE id = $1",
+    4, false);
+
+/* The bytes of one COPY: each line of the job's CSV, with the run's id put in front. */
+struct copy_sink {
+    struct db *db;
+    const char *prefix; /* "<run id>," */
+    size_t prefix_len;
+    bool line_start;
+    bool failed;
+};
+
+static int copy_bytes(void *ctx, const char *data, size_t len)
+{
+    struct copy_sink *c = ctx;
+    while (len && !c->failed) {
+        if (c->line_start && db_copy_put(c->db, c->prefix, c->prefix_len) < 0)
+            c->failed = true;
+        const char *nl = memchr(data, '\n', len);
+        size_t n = nl ? (size_t)(nl - data) + 1 : len;
+        if (!c->failed && db_copy_put(c->db, data, n) < 0)
+            c->failed = true;
+        c->line_start = nl != NULL;
+        data += n;
+        len -= n;
+    }
+    return c->failed ? -1 : 0;
+}
+
+/* COPY of one file of the job (name) into the table and columns of sql. A missing file is no error:
+ * the rank died before writing it; *missing says so. */
+static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name,
+                          const char *sql, bool *missing, const char **detail)
+{
+    struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, true, false};
+    c.prefix_len = strlen(c.prefix);
+    *missing = false;
+    enum err e = db_copy_in(app->db, a, sql, detail);
+    if (e)
+        return e;
+    enum err got = agent_output(app, a, job, name, OUTPUT_TIMEOUT_S, copy_bytes, &c, detail);
+    int64_t rows;
+    const char *d2;
+    if (got || c.failed) {
+        db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
+        *missing = got == ERR_OUTPUT_NOT_FOUND;
+        return *missing ? ERR_OK : got ? got : ERR_DB_ERROR;
+    }
+    return db_copy_end(app->db, a, NULL, &rows, detail);
+}
+
+static int keep_bytes(void *ctx, const char *data, size_t len)
+{
+    return buf_append(ctx, data, len);
+}
+
+/* Each rank's summary-<rank>.json (its self-check and facts), in rank order; null for a rank that
+ * wrote none. */
+static json_t *rank_summaries(struct app *app, struct arena *a, int64_t job, int ntasks, int *missing)
+{
+    json_t *list = json_array();
+    for (int rank = 0; rank < ntasks; rank++) {
+        struct buf b;
+        buf_init(&b, 1 << 20);
+        const char *detail;
+        json_t *doc = NULL;
+        if (agent_output(app, a, job, arena_printf(a, "summary-%d.json", rank), 60, keep_bytes, &b, &detail) ==
+            ERR_OK)
+            doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+        buf_free(&b);
+        json_t *keep = doc ? json_pack("{s:i, s:O?, s:O?, s:O?}", "rank", rank, "self_check",
+                                       json_object_get(doc, "self_check"), "errors", json_object_get(doc, "errors"),
+                                       "completed", json_object_get(doc, "completed"))
+                           : json_null();
+        if (!doc)
+            (*missing)++;
+        json_decref(doc);
+        json_array_append_new(list, keep);
+    }
+    return list;
+}
+
+#define RECORD_COLUMNS                                                                                                 \
+    "run_id, rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us, itl_us,"                 \
+    " prompt_tokens, completion_tokens, tokens_estimated, http_status, error_class"
+
+/* Loads every rank's files of run (job) and sets its final state, in one transaction. */
+static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t job, int ntasks, const char *state,
+                         const char **detail)
+{
+    const char *id = arena_printf(a, "%lld", (long long)run);
+    PGresult *res;
+    int missing = 0;
+    json_t *ranks = rank_summaries(app, a, job, ntasks, &missing);
+    arena_defer(a, (void (*)(void *))json_decref, ranks);
+    enum err e = db_command(app->db, a, "BEGIN", detail);
+    if (e)
+        return e;
+    const char *p1[] = {id};
+    e = db_exec(app->db, a, &st_clear, p1, &res, detail);
+    for (int rank = 0; rank < ntasks && !e; rank++) {
+        bool gone;
+        e = copy_file(app, a, run, job, arena_printf(a, "records-%d.csv", rank),
+                      "COPY request_records (" RECORD_COLUMNS ") FROM STDIN (FORMAT csv)", &gone, detail);
+        if (!e)
+            e = copy_file(app, a, run, job, arena_printf(a, "timeline-%d.csv", rank),
+                          "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
+                          " in_flight) FROM STDIN (FORMAT csv)",
+                          &gone, detail);
+    }
+    char *ranks_text = json_dumps(ranks, JSON_COMPACT);
+    const char *why = missing ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", missing, ntasks)
+                              : NULL;
+    const char *p2[] = {id, missing && strcmp(state, "completed") == 0 ? "failed" : state, why,
+                        arena_strdup(a, ranks_text)};
+    free(ranks_text);
+    if (!e)
+        e = db_exec(app->db, a, &st_done, p2, &res, detail);
+    if (!e)
+        e = db_command(app->db, a, "COMMIT", detail);
+    if (e) {
+        const char *ignored;
+        db_command(app->db, a, "ROLLBACK", &ignored);
+    }
+    return e;
+}
+
+/* A run's state from its job's, as the agent names them (a loadgen job has no endpoint: its
+ * "starting" is running). */
+static const char *run_state(const char *job_state)
+{
+    if (!job_state)
+        return "unknown";
+    if (strcmp(job_state, "starting") == 0)
+        return "running";
+    return job_state;
+}
+
+static void apply(struct app *app, struct arena *a, PGresult *live, int i, const json_t *job)
+{
+    int64_t run = db_int(live, i, 0), jobid = db_int(live, i, 1);
+    int ntasks = (int)db_int(live, i, 2);
+    const char *state = run_state(json_string_value(json_object_get(job, "state")));
+    const char *detail = "";
+    enum err e;
+    if (run_terminal(state)) {
+        e = load_run(app, a, run, jobid, ntasks, state, &detail);
+    } else {
+        const char *p[] = {PQgetvalue(live, i, 0), state};
+        PGresult *res;
+        e = db_exec(app->db, a, &st_state, p, &res, &detail);
+    }
+    if (e)
+        log_warn("runs: run %lld (job %lld): %s: %s", (long long)run, (long long)jobid, err_string(e), detail);
+}
+
+void runs_finish(struct app *app, struct arena *a)
+{
+    PGresult *res, *live;
+    const char *detail;
+    if (db_exec(app->db, a, &st_lock, NULL, &res, &detail) || PQgetvalue(res, 0, 0)[0] != 't')
+        return; /* the database is away, or another worker is at it */
+    if (db_exec(app->db, a, &st_live, NULL, &live, &detail) == ERR_OK && PQntuples(live) > 0) {
+        int n = PQntuples(live);
+        const char **ids = arena_calloc(a, (size_t)n, sizeof(*ids));
+        for (int i = 0; i < n; i++)
+            ids[i] = PQgetvalue(live, i, 1);
+        json_t *answer;
+        enum err e = agent_call(app, a, "status", ids, (size_t)n, NULL, &answer, &detail);
+        size_t k;
+        json_t *job;
+        if (e)
+            log_warn("runs: agent status: %s: %s", err_string(e), detail);
+        else
+            json_array_foreach(json_object_get(answer, "jobs"), k, job)
+            {
+                for (int i = 0; i < n; i++)
+                    if (db_int(live, i, 1) == json_integer_value(json_object_get(job, "job_id")))
+                        apply(app, a, live, i, job);
+            }
+    }
+    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+}

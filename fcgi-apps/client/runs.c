@@ -1,0 +1,290 @@
+/* runs: create and stop. */
+#include "runs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "remote.h"
+#include "rows.h"
+#include "workload.h"
+
+static const struct db_stmt st_service = DB_STMT(
+    "runs_target_service",
+    "SELECT state, endpoint_host, port, config->>'model', recipe FROM services WHERE id = $1", 1, true);
+static const struct db_stmt st_group =
+    DB_STMT("runs_target_group",
+            "SELECT s.endpoint_host, s.port, s.config->>'model' FROM services s"
+            " WHERE s.group_id = $1 AND s.state = 'running' AND s.endpoint_host IS NOT NULL AND s.port IS NOT NULL"
+            " ORDER BY s.id",
+            1, true);
+static const struct db_stmt st_group_exists =
+    DB_STMT("runs_group_exists", "SELECT 1 FROM service_groups WHERE id = $1", 1, true);
+static const struct db_stmt st_insert =
+    DB_STMT("runs_insert",
+            "INSERT INTO runs (name, service_id, group_id, target_url, config, ntasks)"
+            " VALUES (coalesce($1, 'run'), $2, $3, $4, $5::jsonb, $6) RETURNING id",
+            6, false);
+static const struct db_stmt st_set_job = DB_STMT(
+    "runs_set_job",
+    "UPDATE runs SET slurm_job_id = $2, config = $3::jsonb,"
+    " name = CASE WHEN $4::text IS NULL THEN 'run-' || id ELSE name END WHERE id = $1",
+    4, false);
+
+/* The seed's client-group fields, each put where the workload keeps it unless the workload sets it:
+ * num_clients is the streams in flight (the cap, with requests_per_second), requests_per_second an
+ * open loop's rate, duration_seconds the time bound, prompts inline prompts. */
+static void seed_fields(const json_t *body, json_t *w)
+{
+    json_t *load = json_object_get(w, "load");
+    if (!json_is_object(load)) {
+        load = json_object();
+        json_object_set_new(w, "load", load);
+    }
+    const json_t *clients = json_object_get(body, "num_clients");
+    const json_t *rps = json_object_get(body, "requests_per_second");
+    if (rps && !json_object_get(load, "rate")) {
+        json_object_set_new(load, "mode", json_string("open"));
+        json_object_set(load, "rate", (json_t *)rps);
+        if (clients && !json_object_get(load, "max_concurrency"))
+            json_object_set(load, "max_concurrency", (json_t *)clients);
+    } else if (clients && !json_object_get(load, "concurrency")) {
+        json_object_set(load, "concurrency", (json_t *)clients);
+    }
+    if (json_object_size(load) == 0)
+        json_object_del(w, "load");
+    static const char *const same[][2] = {{"duration_seconds", "duration_s"},
+                                          {"max_tokens", "max_tokens"},
+                                          {"temperature", "temperature"},
+                                          {"model", "model"}};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        json_t *v = json_object_get(body, same[i][0]);
+        if (v && !json_object_get(w, same[i][1]))
+            json_object_set(w, same[i][1], v);
+    }
+    json_t *prompts = json_object_get(body, "prompts");
+    if (prompts && !json_object_get(w, "prompts"))
+        json_object_set_new(w, "prompts", json_pack("{s:s, s:O}", "source", "inline", "items", prompts));
+}
+
+/* The base URL of a service's endpoint. */
+static json_t *endpoint_url(const char *host, const char *port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+    char url[300];
+    snprintf(url, sizeof(url), "http://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    return json_string(url);
+}
+
+struct target {
+    const char *service_id, *group_id, *url; /* exactly one is set */
+    const char *field;                       /* its name in the request, for details */
+};
+
+/* Which target the request names: target.{service_id,group_id,url}, or the seed's service_id. */
+static enum err pick_target(struct req *r, struct target *t)
+{
+    const json_t *tg = json_object_get(r->body, "target");
+    const json_t *sid = json_object_get(tg, "service_id"), *gid = json_object_get(tg, "group_id");
+    const json_t *url = json_object_get(tg, "url");
+    memset(t, 0, sizeof(*t));
+    if (!tg && json_object_get(r->body, "service_id")) {
+        sid = json_object_get(r->body, "service_id");
+        t->field = "service_id";
+    }
+    if ((sid != NULL) + (gid != NULL) + (url != NULL) != 1)
+        return req_fail(r, ERR_INVALID_INPUT, "field=target: give exactly one of service_id, group_id and url");
+    if (sid) {
+        t->service_id = arena_printf(r->arena, "%lld", (long long)json_integer_value(sid));
+        t->field = t->field ? t->field : "target.service_id";
+    } else if (gid) {
+        t->group_id = arena_printf(r->arena, "%lld", (long long)json_integer_value(gid));
+        t->field = "target.group_id";
+    } else {
+        t->url = json_string_value(url);
+        t->field = "target.url";
+    }
+    return ERR_OK;
+}
+
+/* Fills w's targets (and its model, from the service's, when the workload names none). */
+static enum err resolve_target(struct req *r, const struct target *t, json_t *w)
+{
+    PGresult *res;
+    json_t *targets = json_array();
+    json_object_set_new(w, "targets", targets);
+    if (t->url) {
+        json_array_append_new(targets, json_string(t->url));
+        return ERR_OK;
+    }
+    const char *p[] = {t->service_id ? t->service_id : t->group_id};
+    enum err e = db_exec(r->app->db, r->arena, t->service_id ? &st_service : &st_group_exists, p, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0)
+        return req_fail(r, ERR_INVALID_INPUT, "field=%s: no %s with id %s", t->field,
+                        t->service_id ? "service" : "service group", p[0]);
+    if (t->service_id) {
+        if (strcmp(PQgetvalue(res, 0, 0), "running") != 0 || PQgetisnull(res, 0, 1))
+            return req_fail(r, ERR_SERVICE_NOT_READY, "service %s is %s", p[0], PQgetvalue(res, 0, 0));
+    } else if ((e = db_exec(r->app->db, r->arena, &st_group, p, &res, &r->detail))) {
+        return e;
+    } else if (PQntuples(res) == 0) {
+        return req_fail(r, ERR_SERVICE_NOT_READY, "service group %s has no running replica", p[0]);
+    }
+    int host = t->service_id ? 1 : 0;
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(targets, endpoint_url(PQgetvalue(res, i, host), PQgetvalue(res, i, host + 1)));
+    if (!json_object_get(w, "model") && !PQgetisnull(res, 0, host + 2))
+        json_object_set_new(w, "model", json_string(PQgetvalue(res, 0, host + 2)));
+    return ERR_OK;
+}
+
+/* The workload this request asks for, checked by aifb-loadgen's own parser. */
+static enum err build_workload(struct req *r, const struct target *t, json_t **out)
+{
+    const json_t *given = json_object_get(r->body, "workload");
+    json_t *w = req_own_json(r, given ? json_deep_copy(given) : json_object());
+    seed_fields(r->body, w);
+    if (json_object_get(w, "targets"))
+        return req_fail(r, ERR_INVALID_INPUT, "field=workload.targets: set by aifb from the run's target");
+    enum err e = resolve_target(r, t, w);
+    if (e)
+        return e;
+    const char *push = config_get(r->app->config, "client.pushgateway_url", "http://127.0.0.1:9091");
+    if (*push && !json_object_get(w, "pushgateway"))
+        json_object_set_new(w, "pushgateway", json_string(push));
+    struct workload parsed;
+    if ((e = workload_parse(r->arena, w, true, &parsed, &r->detail)))
+        return e;
+    *out = w;
+    return ERR_OK;
+}
+
+/* The agent's submit request: the loadgen recipe, the workload as its one parameter, the job's
+ * SLURM options from the request's "slurm" object (and the seed's time_limit). */
+static json_t *submit_request(struct req *r, int64_t id, const char *workload_text)
+{
+    const json_t *slurm = json_object_get(r->body, "slurm");
+    json_t *in = slurm ? json_deep_copy(slurm) : json_object();
+    const json_t *tl = json_object_get(r->body, "time_limit");
+    if (tl && !json_object_get(in, "time_limit"))
+        json_object_set(in, "time_limit", (json_t *)tl);
+    json_object_set_new(in, "recipe", json_string("loadgen"));
+    json_object_set_new(in, "kinds", json_pack("[s]", "loadgen"));
+    json_object_set_new(in, "params", json_pack("{s:s}", "workload", workload_text));
+    char name[64];
+    snprintf(name, sizeof(name), "aifb-run-%lld", (long long)id);
+    json_object_set_new(in, "job_name", json_string(name));
+    return req_own_json(r, in);
+}
+
+static char *dump(struct req *r, const json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    char *copy = arena_strdup(r->arena, s);
+    free(s);
+    return copy;
+}
+
+/* The row, then the job, then the row's job id, in one transaction: both or neither. */
+static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t *id)
+{
+    struct db *db = r->app->db;
+    const json_t *slurm = json_object_get(r->body, "slurm");
+    int64_t ntasks = json_integer_value(json_object_get(slurm, "ntasks"));
+    json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
+                     : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
+                                 (json_int_t)strtoll(t->service_id ? t->service_id : t->group_id, NULL, 10));
+    json_t *cfg = req_own_json(r, json_pack("{s:o, s:O, s:O?}", "target", target, "workload", w, "slurm", slurm));
+    const char *ins[] = {req_body_text(r, "name"), t->service_id, t->group_id, t->url, dump(r, cfg),
+                         arena_printf(r->arena, "%lld", (long long)(ntasks > 0 ? ntasks : 1))};
+    PGresult *res;
+    json_t *answer;
+    enum err e = db_command(db, r->arena, "BEGIN", &r->detail);
+    if (e)
+        return e;
+    if ((e = db_exec(db, r->arena, &st_insert, ins, &res, &r->detail)))
+        goto out;
+    *id = db_int(res, 0, 0);
+    json_object_set_new(w, "run_id", json_integer(*id));
+    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, submit_request(r, *id, dump(r, w)), &answer,
+                        &r->detail)))
+        goto out;
+    json_int_t job = json_integer_value(json_object_get(answer, "job_id"));
+    if (job <= 0) {
+        e = req_fail(r, ERR_AGENT_FAILED, "submit answered no job_id");
+        goto out;
+    }
+    const char *set[] = {arena_printf(r->arena, "%lld", (long long)*id), arena_printf(r->arena, "%lld", (long long)job),
+                         dump(r, cfg), req_body_text(r, "name")};
+    if (!(e = db_exec(db, r->arena, &st_set_job, set, &res, &r->detail)))
+        e = db_command(db, r->arena, "COMMIT", &r->detail);
+    if (e) { /* the job runs but its row is gone: take the job back */
+        const char *ignored;
+        agent_call(r->app, r->arena, "cancel", &set[1], 1, NULL, &answer, &ignored);
+    }
+out:
+    if (e) {
+        const char *ignored;
+        db_command(db, r->arena, "ROLLBACK", &ignored);
+    }
+    return e;
+}
+
+enum err h_runs_create(struct req *r)
+{
+    struct target t;
+    json_t *w = NULL, *answer;
+    enum err e = pick_target(r, &t);
+    if (!e)
+        e = build_workload(r, &t, &w);
+    /* The prompts file lives on the cluster: aifb-loadgen reads it there before anything is made. */
+    if (!e)
+        e = loadgen_check(r->app, r->arena, w, &answer, &r->detail);
+    int64_t id;
+    if (!e)
+        e = submit(r, &t, w, &id);
+    if (e)
+        return e;
+    const char *p[] = {arena_printf(r->arena, "%lld", (long long)id)};
+    return rows_one(r, &runs_st_get, p, 201, ERR_RUN_NOT_FOUND);
+}
+
+static const struct db_stmt st_stop_get = DB_STMT("runs_stop_get", "SELECT state, slurm_job_id FROM runs WHERE id = $1", 1, true);
+static const struct db_stmt st_stop_set =
+    DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS), 1, true);
+
+bool run_terminal(const char *state)
+{
+    static const char *const done[] = {"completed", "failed", "cancelled", "timeout", "unknown"};
+    for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
+        if (strcmp(state, done[i]) == 0)
+            return true;
+    return false;
+}
+
+enum err h_runs_stop(struct req *r)
+{
+    const char *p[] = {req_str(r, "id")};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_stop_get, p, &res, &r->detail);
+    if (e)
+        return e;
+    if (PQntuples(res) == 0)
+        return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", p[0]);
+    const char *state = PQgetvalue(res, 0, 0);
+    if (run_terminal(state) || strcmp(state, "completing") == 0)
+        return req_fail(r, ERR_RUN_STATE, "run %s is %s", p[0], state);
+    if (!PQgetisnull(res, 0, 1)) {
+        const char *job[] = {PQgetvalue(res, 0, 1)};
+        json_t *answer;
+        e = agent_call(r->app, r->arena, "cancel", job, 1, NULL, &answer, &r->detail);
+        if (e && e != ERR_JOB_NOT_FOUND)
+            return e;
+    }
+    return rows_one(r, &st_stop_set, p, 202, ERR_RUN_NOT_FOUND);
+}

@@ -1,0 +1,28 @@
+/* runs: a benchmark run's life. Create checks everything first (the request's shape in the route
+ * table, the workload with aifb-loadgen's own parser, the target in PostgreSQL, the prompts file
+ * with `aifb-loadgen --check` on the login node), then makes the row and the SLURM job together or
+ * neither. Stop cancels the job; the reconciler (finish.c) then loads what the job made. */
+#ifndef AIFB_CLIENT_RUNS_H
+#define AIFB_CLIENT_RUNS_H
+
+#include <stdbool.h>
+
+#include "db.h"
+#include "err.h"
+#include "req.h"
+
+/* A run's columns as the API shows them. */
+#define RUN_COLUMNS                                                                                                    \
+    "id, name, service_id, group_id, target_url, config, state, slurm_job_id, ntasks, summary, error,"                 \
+    " records_loaded, created_at, started_at, ended_at"
+
+/* One run by id ($1), as JSON. */
+extern const struct db_stmt runs_st_get;
+
+/* True for the states after which a run changes no more. */
+bool run_terminal(const char *state);
+
+enum err h_runs_create(struct req *r);
+enum err h_runs_stop(struct req *r);
+
+#endif
