@@ -156,6 +156,8 @@ san: deps
 
 bench: deps apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/http.sh
+	@$(MAKE) --no-print-directory ra $(TOOL_BINS)
+	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/loadgen.sh
 
 format:
 	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c

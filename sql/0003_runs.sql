@@ -112,14 +112,16 @@ $$;
 
 -- The summary of a run under vllm bench serve's result names, with the client's own wait, the
 -- errors by class and the schedule self-check. Percentiles: the workload's (default 50, 90, 95,
--- 99); goodput: the workload's SLOs.
+-- 99); goodput: the workload's SLOs. achieved_rate: sends per second over the span of the sends
+-- (not of the answers, which would count the service's latency against the client);
+-- max_output_tokens_per_s: the busiest second of the timeline (every phase).
 CREATE FUNCTION run_summary_json(p_run bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
 WITH cfg AS (
     SELECT coalesce(config #> '{workload,percentiles}', '[50, 90, 95, 99]'::jsonb) AS pcts,
            config #> '{workload,slo}' AS slo, config #> '{workload,load}' AS load
       FROM runs WHERE id = p_run
 ), q AS (
-    SELECT array_agg(x::float8 / 100 ORDER BY ord) AS fr, array_agg(x ORDER BY ord) AS names
+    SELECT array_agg(x::float8 / 100 ORDER BY ord) AS fr, array_agg(trim_scale(x::numeric)::text ORDER BY ord) AS names
       FROM cfg, jsonb_array_elements_text(cfg.pcts) WITH ORDINALITY AS p(x, ord)
 ), lat AS (
     SELECT v.metric, avg(v.value) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) AS median,
@@ -160,7 +162,8 @@ WITH cfg AS (
 ), tp AS (
     SELECT * FROM run_throughput WHERE run_id = p_run
 ), sent AS (
-    SELECT count(*) AS n FROM request_records WHERE run_id = p_run AND phase = 'measure'
+    SELECT count(*) AS n, (max(sent_us) - min(sent_us))::float8 / 1e6 AS span
+      FROM request_records WHERE run_id = p_run AND phase = 'measure'
 )
 SELECT jsonb_build_object(
         'completed', coalesce(tp.completed, 0), 'failed', coalesce(tp.failed, 0),
@@ -179,7 +182,7 @@ SELECT jsonb_build_object(
                                              'max', wait.max),
         'self_check', jsonb_build_object(
             'requested_rate', (cfg.load->>'rate')::float8,
-            'achieved_rate', sent.n / nullif(tp.duration, 0))::float8
+            'achieved_rate', (sent.n - 1) / nullif(sent.span, 0))
        ) || latj.j
   FROM cfg, good, errs, wait, peak, latj, sent LEFT JOIN tp ON true
 $$;

@@ -167,6 +167,19 @@ static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t 
     return e;
 }
 
+static const struct db_stmt st_broken = DB_STMT(
+    "finish_broken",
+    "UPDATE runs SET state = 'failed', error = $2, ended_at = coalesce(ended_at, now()) WHERE id = $1"
+    " AND state IN ('pending', 'starting', 'running', 'completing')",
+    2, true);
+
+/* Errors worth another try at the next tick: the database or the cluster away for a while. */
+static bool transient(enum err e)
+{
+    return e == ERR_DB_UNAVAILABLE || e == ERR_CLUSTER_UNAVAILABLE || e == ERR_CLUSTER_TIMEOUT ||
+           e == ERR_CLUSTER_HOST_KEY || e == ERR_CLUSTER_AUTH;
+}
+
 /* A run's state from its job's, as the agent names them (a loadgen job has no endpoint: its
  * "starting" is running). */
 static const char *run_state(const char *job_state)
@@ -187,6 +200,13 @@ static void apply(struct app *app, struct arena *a, PGresult *live, int i, const
     enum err e;
     if (run_terminal(state)) {
         e = load_run(app, a, run, jobid, ntasks, state, &detail);
+        if (e && !transient(e)) { /* the files will not load better next time: say why, and stop */
+            const char *p[] = {PQgetvalue(live, i, 0),
+                               arena_printf(a, "loading the records failed: %s: %s", err_string(e), detail)};
+            PGresult *res;
+            const char *ignored;
+            db_exec(app->db, a, &st_broken, p, &res, &ignored);
+        }
     } else {
         const char *p[] = {PQgetvalue(live, i, 0), state};
         PGresult *res;

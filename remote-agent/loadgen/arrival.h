@@ -24,7 +24,9 @@ struct arrival {
     const struct workload *w;
     struct rng rng;
     double t;            /* the last arrival, seconds from the start */
-    size_t stage;        /* the stage t lies in */
+    size_t stage;        /* the stage t lies in (with no stages: 0, then 1 once the duration is past) */
+    double spent;        /* expected arrivals spent in this stage since its start (gaps drawn with mean 1) */
+    uint64_t n;          /* arrivals given so far */
 };
 
 /* Starts the schedule of w (seeded from w->seed) at t = 0. */
@@ -32,7 +34,9 @@ void arrival_init(struct arrival *a, const struct workload *w);
 
 /* The time of the next arrival in seconds from the start (the first one is at 0 with a constant
  * rate, after one drawn gap otherwise), or a negative value when the schedule ends (past the last
- * stage or the duration). A stage of rate 0 sends nothing for its length. */
+ * stage or the duration). A stage of rate 0 sends nothing for its length. Gaps are drawn with mean 1
+ * (in expected arrivals) and spent at each stage's rate in turn (time rescaling), so a gap that
+ * crosses a boundary takes the new rate from there on and every stage gets its rate on average. */
 double arrival_next(struct arrival *a);
 
 /* The concurrency a closed loop keeps at time t (seconds from the start): the stage's, or

@@ -4,7 +4,13 @@
  * merge on one timeline. The CSV is PostgreSQL COPY's csv format, no header, in the column order of
  * request_records after run_id (sql/0003): rank, seq, phase, scheduled_us, sent_us, first_chunk_us,
  * last_chunk_us, done_us, itl_us ("{a,b,...}" quoted), prompt_tokens, completion_tokens,
- * tokens_estimated (t/f), http_status, error_class. An absent value is an empty field (NULL). */
+ * tokens_estimated (t/f), http_status, error_class (name the columns in COPY: phase, added by
+ * sql/0003, is the table's last). An absent value is an empty field (NULL): first_chunk_us,
+ * last_chunk_us or done_us of 0 (scheduled_us and sent_us are NOT NULL and always written), a
+ * token count of -1, an http_status of 0, a NULL error_class. phase is the word warmup,
+ * measure or cooldown; itl_us is always an array ("{}" for none). Two lines (short times):
+ *   0,7,measure,1000,1100,51100,71100,71200,"{10000,10000}",12,3,f,200,
+ *   1,8,measure,1000,1100,,,1900,"{}",,,t,,connect */
 #ifndef AIFB_LOADGEN_RECORD_H
 #define AIFB_LOADGEN_RECORD_H
 

@@ -65,8 +65,8 @@ struct workload {
     const json_t *extra_body; /* members merged into every request body; NULL: none */
 
     enum wl_mode mode;        /* default closed */
-    int64_t concurrency;      /* closed loop: in flight (default 1) */
-    double rate;              /* open loop: requests/s */
+    int64_t concurrency;      /* closed loop: in flight (default 1); with stages the largest stage's */
+    double rate;              /* open loop: requests/s; 0 with stages */
     enum wl_arrival arrival;  /* default poisson */
     double burstiness;        /* gamma shape (1: Poisson); default 1 */
     int64_t max_concurrency;  /* open loop cap; 0: none */
@@ -93,6 +93,7 @@ struct workload {
  * open loop needs a rate or stages with rates; closed-loop stages give concurrency, open ones rate;
  * warmup_s + cooldown_s < the duration when one is set; max_concurrency only in open loop;
  * inline needs items, jsonl/sharegpt a path, random an input_len; every target an http(s) URL.
+ * A member of the other mode or of another source is refused (rate in closed loop, items with jsonl).
  * require_targets: false lets aifb-client check a workload before it fills targets in.
  * Returns ERR_OK or ERR_INVALID_INPUT with *detail = "field=workload.<path>: <why>". */
 enum err workload_parse(struct arena *a, const json_t *doc, bool require_targets, struct workload *w,
@@ -100,7 +101,7 @@ enum err workload_parse(struct arena *a, const json_t *doc, bool require_targets
 
 /* This rank's share of w for ranks processes (0 <= rank < ranks): rates, concurrencies (and those of
  * each stage) and requests divided, remainders to the lowest ranks; a rank left with no share gets
- * requests = -1 (it sends nothing); seed becomes seed + rank. */
+ * requests = -1 (it sends nothing); seed becomes seed + rank. The stages are changed in place. */
 void workload_share(struct workload *w, int rank, int ranks);
 
 /* The seconds the run is bounded to (duration_s, or the stages' sum); 0: bounded by count only. */

@@ -97,7 +97,7 @@ new_token() {
 ensure_agent() {
     local installed=$1 bin=$2 stale=0 f out
     [ -x "$installed" ] || stale=1
-    for f in "$bin/aifb-agent" "$ROOT"/remote-agent/recipes/*.json; do
+    for f in "$bin"/aifb-agent "$bin"/aifb-loadgen "$bin"/aifb-simllm "$ROOT"/remote-agent/recipes/*.json; do
         [ -e "$f" ] && [ "$f" -nt "$installed" ] && stale=1
     done
     [ "$stale" = 1 ] || return 0

@@ -1,0 +1,51 @@
+/* loop: aifb-loadgen's engine. One thread drives every request through libcurl's multi interface
+ * on epoll (curl_multi_socket_action), with one timerfd at absolute CLOCK_MONOTONIC deadlines for
+ * curl's timeout, the schedule and the pushes, and a signalfd for SIGTERM and SIGINT. Easy handles
+ * are reused and the connection cache is large, so N streams keep N keep-alive connections.
+ * Closed loop: arrival_concurrency(w, t) requests in flight, a slot's next one scheduled when the
+ * previous finished. Open loop: arrival_next's schedule, sent on time whatever is in flight; with
+ * max_concurrency, an arrival due at the cap waits for a free slot and the rest of the schedule
+ * shifts by that wait (no burst to catch up; the total is held_s). Requests go round robin over the
+ * targets; their bodies are built once per prompt before the run. */
+#ifndef AIFB_LOADGEN_LOOP_H
+#define AIFB_LOADGEN_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "output.h"
+#include "prompts.h"
+#include "push.h"
+#include "workload.h"
+
+struct loop_setup {
+    const struct workload *w; /* this rank's share */
+    const struct prompt_set *prompts;
+    struct output *out; /* records, timeline and counters; opened with t0_us */
+    struct push *push;  /* NULL: no live metrics */
+    int rank;
+    int64_t t0_ns; /* the start: one CLOCK_MONOTONIC reading ... */
+    int64_t t0_us; /* ... and one CLOCK_REALTIME reading (epoch us) taken with it */
+};
+
+struct loop_outcome {
+    int64_t ended_us; /* epoch us */
+    double held_s;    /* capped open loop: the total shift of the schedule */
+    bool stopped;     /* by SIGTERM or SIGINT: in-flight requests were recorded as cancelled */
+};
+
+/* Blocks SIGTERM and SIGINT (read later through a signalfd) and ignores SIGPIPE. Call it before
+ * any thread starts (curl's resolver threads inherit the mask). Returns 0 or -1 (errno). */
+int loop_block_signals(void);
+
+/* Now on CLOCK_MONOTONIC in nanoseconds, and on CLOCK_REALTIME in epoch microseconds. */
+int64_t loop_mono_ns(void);
+int64_t loop_epoch_us(void);
+
+/* Runs s->w until its bound (requests and/or duration; in-flight requests then finish within
+ * timeout_s) or a signal. Every finished request goes to s->out. Returns ERR_OK with *o filled, or
+ * ERR_INTERNAL with *detail when the loop cannot run (epoll, timerfd, signalfd, curl). */
+enum err loop_run(const struct loop_setup *s, struct loop_outcome *o, const char **detail);
+
+#endif

@@ -1,0 +1,306 @@
+/* aifb-loadgen: one rank of a benchmark run against an OpenAI-compatible service.
+ *   aifb-loadgen --config FILE|- [--datasets DIR] [--out DIR] [--rank N] [--ranks K] [--check] [--json]
+ * Reads the workload, takes this rank's share, loads the prompts, runs the load (loop.c) and writes
+ * records, timeline and summary (output.c). Exit status: 0 the run completed (failed requests are
+ * results), 1 a bad workload or a failure of the program, 2 a usage error, 3 stopped by SIGTERM or
+ * SIGINT (every file still written). Errors are the project's JSON error shape on stdout. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "arena.h"
+#include "err.h"
+#include "log.h"
+#include "loop.h"
+#include "out.h"
+#include "output.h"
+#include "prompts.h"
+#include "push.h"
+#include "stats.h"
+#include "workload.h"
+
+#define EXIT_USAGE 2
+#define EXIT_STOPPED 3
+#define MAX_RANKS 65536
+#define FD_RESERVE 64 /* descriptors besides the streams: epoll, timerfd, signalfd, files, stdio */
+
+struct opts {
+    const char *config, *datasets, *out;
+    int rank, ranks;
+    bool check, json;
+};
+
+static const char usage_text[] = "usage: aifb-loadgen --config FILE|- [--datasets DIR] [--out DIR] [--rank N] "
+                                 "[--ranks K] [--check] [--json]";
+
+/* The usage error shape; its hint is aifb-agent's (err.def is shared), so the detail names ours. */
+static int usage_error(const char *why)
+{
+    char detail[512];
+    snprintf(detail, sizeof(detail), "%s; %s", why, usage_text);
+    out_error(ERR_USAGE, detail);
+    return EXIT_USAGE;
+}
+
+/* s as an integer in [lo, hi]. Returns 0 or -1. */
+static int parse_int(const char *s, long long lo, long long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* --rank and --ranks, else SLURM's task id and count, else 0 of 1. Returns 0 or -1 with *why. */
+static int take_ranks(struct opts *o, const char *rank, const char *ranks, const char **why)
+{
+    const char *r = rank ? rank : getenv("SLURM_PROCID");
+    const char *k = ranks ? ranks : getenv("SLURM_NTASKS");
+    o->ranks = 1;
+    o->rank = 0;
+    if (k && parse_int(k, 1, MAX_RANKS, &o->ranks) < 0) {
+        *why = ranks ? "--ranks must be an integer in [1, 65536]" : "SLURM_NTASKS is not an integer in [1, 65536]";
+        return -1;
+    }
+    if (r && parse_int(r, 0, o->ranks - 1, &o->rank) < 0) {
+        *why = rank ? "--rank must be an integer in [0, ranks - 1]" : "SLURM_PROCID is not in [0, ranks - 1]";
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills *o from argv. Returns 0, 1 for --help, or -1 with *why. */
+static int parse_args(int argc, char **argv, struct opts *o, const char **why)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"datasets", required_argument, NULL, 'd'},
+        {"out", required_argument, NULL, 'o'},
+        {"rank", required_argument, NULL, 'r'},
+        {"ranks", required_argument, NULL, 'k'},
+        {"check", no_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *rank = NULL, *ranks = NULL;
+    int ch;
+    *o = (struct opts){0};
+    opterr = 0; /* the error shape says what was wrong, not getopt on stderr */
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'd':
+            o->datasets = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'r':
+            rank = optarg;
+            break;
+        case 'k':
+            ranks = optarg;
+            break;
+        case 'C':
+            o->check = true;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'h':
+            return 1;
+        default:
+            *why = "unknown option or missing value";
+            return -1;
+        }
+    }
+    if (optind < argc || !o->config) {
+        *why = optind < argc ? "unexpected argument" : "--config FILE (or - for stdin) is required";
+        return -1;
+    }
+    return take_ranks(o, rank, ranks, why);
+}
+
+/* The workload document from path ("-": stdin). Returns it (a new reference) or NULL with the error
+ * and *detail set. */
+static json_t *read_config(struct arena *a, const char *path, enum err *e, const char **detail)
+{
+    json_error_t jerr;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        *e = ERR_INVALID_INPUT;
+        *detail = arena_printf(a, "field=--config: cannot read it: %s", strerror(errno));
+        return NULL;
+    }
+    json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    if (f != stdin)
+        fclose(f);
+    if (!doc) {
+        *e = ERR_INVALID_JSON;
+        *detail = arena_printf(a, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+    }
+    return doc;
+}
+
+/* The datasets folder: --datasets, else $HOME/.aifb/datasets. */
+static const char *datasets_dir(struct arena *a, const struct opts *o)
+{
+    const char *home = getenv("HOME");
+    if (o->datasets)
+        return o->datasets;
+    return arena_printf(a, "%s/.aifb/datasets", home ? home : ".");
+}
+
+/* Reads, checks and shares out the workload, and loads its prompts. Returns ERR_OK or the error with
+ * *detail. */
+static enum err prepare(struct arena *a, const struct opts *o, json_t **doc, struct workload *w, struct prompt_set *ps,
+                        const char **detail)
+{
+    enum err e = ERR_OK;
+    if (!(*doc = read_config(a, o->config, &e, detail)))
+        return e;
+    out_keep(a, *doc);
+    if ((e = workload_parse(a, *doc, true, w, detail)))
+        return e;
+    workload_share(w, o->rank, o->ranks);
+    return prompts_load(a, w, datasets_dir(a, o), ps, detail);
+}
+
+/* Raises the soft open-file limit to the hard one: one socket per stream. */
+static void raise_nofile(const struct workload *w)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    getrlimit(RLIMIT_NOFILE, &rl);
+    int64_t streams = w->mode == WL_CLOSED ? w->concurrency : w->max_concurrency;
+    if (rl.rlim_cur != RLIM_INFINITY && streams + FD_RESERVE > (int64_t)rl.rlim_cur)
+        log_warn("%lld streams may be in flight but the open-file limit is %llu: some will fail to connect",
+                 (long long)streams, (unsigned long long)rl.rlim_cur);
+}
+
+/* The mean rate the open-loop workload asks of this rank (0 closed). */
+static double requested_rate(const struct workload *w)
+{
+    if (w->mode != WL_OPEN)
+        return 0;
+    if (w->nstages == 0)
+        return w->rate;
+    double n = 0, d = 0;
+    for (size_t i = 0; i < w->nstages; i++) {
+        n += w->stages[i].rate * w->stages[i].duration_s;
+        d += w->stages[i].duration_s;
+    }
+    return d > 0 ? n / d : 0;
+}
+
+/* stats_summary's object with who and when: rank, ranks, run_id, started_at, ended_at. */
+static json_t *summary_of(const struct output *out, const struct workload *w, const struct opts *o,
+                          const struct run_facts *f)
+{
+    size_t n;
+    const struct record *recs = output_records(out, &n);
+    json_t *s = stats_summary(recs, n, w, f);
+    json_object_set_new(s, "rank", json_integer(o->rank));
+    json_object_set_new(s, "ranks", json_integer(o->ranks));
+    json_object_set_new(s, "run_id", json_integer(w->run_id));
+    json_object_set_new(s, "started_at", json_real((double)f->started_us / 1e6));
+    json_object_set_new(s, "ended_at", json_real((double)f->ended_us / 1e6));
+    return s;
+}
+
+/* The run itself, its files and its report. Returns the exit status. */
+static int run(struct arena *a, const struct opts *o, const struct workload *w, const struct prompt_set *ps)
+{
+    struct output out;
+    struct push push, *pp = NULL;
+    struct loop_outcome res = {0};
+    const char *detail = NULL;
+    struct loop_setup s = {.w = w, .prompts = ps, .out = &out, .rank = o->rank};
+    s.t0_ns = loop_mono_ns();
+    s.t0_us = loop_epoch_us();
+    enum err e = output_open(&out, o->out, o->rank, s.t0_us, &detail);
+    if (!e && w->pushgateway) {
+        long timeout_ms = (long)(w->push_interval_s * 1000) * 4;
+        if (push_init(&push, w->pushgateway, w->run_id, o->rank, timeout_ms < 10000 ? 10000 : timeout_ms) < 0) {
+            e = ERR_INTERNAL;
+            detail = "cannot set up the pushes to the Pushgateway";
+        }
+        s.push = pp = &push;
+    }
+    if (!e)
+        e = loop_run(&s, &res, &detail);
+    if (pp) {
+        if (!e)
+            push_delete(pp);
+        push_free(pp);
+    }
+    json_t *summary = NULL;
+    if (!e) {
+        struct run_facts f = {requested_rate(w), s.t0_us, res.ended_us, res.held_s};
+        summary = out_keep(a, summary_of(&out, w, o, &f));
+        e = output_close(&out, summary, res.ended_us, &detail);
+    }
+    output_free(&out);
+    if (e) {
+        out_error(e, detail);
+        return EXIT_FAILURE;
+    }
+    if (o->json ? out_print(summary) < 0 : output_table(stdout, summary, w) < 0)
+        log_warn("cannot write the report on stdout");
+    return res.stopped ? EXIT_STOPPED : EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    const char *detail = NULL;
+    log_init("aifb-loadgen", LOG_INFO);
+    int rc = parse_args(argc, argv, &o, &detail);
+    if (rc > 0) {
+        printf("%s\nSee remote-agent/README.md, aifb-loadgen.\n", usage_text);
+        return EXIT_SUCCESS;
+    }
+    if (rc < 0)
+        return usage_error(detail);
+    if (loop_block_signals() < 0) {
+        out_error(ERR_INTERNAL, "cannot block SIGTERM and SIGINT");
+        return EXIT_FAILURE;
+    }
+    struct arena *a = arena_new(64 * 1024);
+    json_t *doc = NULL;
+    struct workload w;
+    struct prompt_set ps;
+    enum err e = prepare(a, &o, &doc, &w, &ps, &detail);
+    if (e) {
+        out_error(e, detail);
+        rc = EXIT_FAILURE;
+    } else if (o.check) {
+        json_t *ok =
+            json_pack("{s:b,s:I,s:i,s:i}", "ok", 1, "prompts", (json_int_t)ps.n, "rank", o.rank, "ranks", o.ranks);
+        rc = out_print(out_keep(a, ok)) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    } else {
+        raise_nofile(&w);
+        prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake-ups as close to the schedule as the kernel can */
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = run(a, &o, &w, &ps);
+        curl_global_cleanup();
+    }
+    arena_free(a);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* output: what aifb-loadgen keeps of a run and the files it writes into the --out folder: every
+ * record (kept in memory for the summary, and streamed to records-<rank>.csv as requests finish,
+ * through a large stdio buffer), the timeline-<rank>.csv of one line per whole epoch second
+ * (rank,second,started,completed,failed,output_tokens,in_flight, as the run_timeline table), and
+ * summary-<rank>.json, written last through a temporary file and a rename so that its presence
+ * means the rank finished. Also the short table of the main figures a job's log shows. */
+#ifndef AIFB_LOADGEN_OUTPUT_H
+#define AIFB_LOADGEN_OUTPUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "record.h"
+#include "workload.h"
+
+/* What happened in one epoch second. */
+struct output_second {
+    int64_t started, completed, failed, output_tokens;
+};
+
+struct output {
+    int rank;
+    char *dir;     /* NULL: no files */
+    FILE *records; /* records-<rank>.csv */
+    bool write_failed;
+    struct record *recs; /* every record, their ITL gaps in blocks owned here */
+    size_t n, cap;
+    struct output_block *blocks;
+    int64_t first_second; /* the epoch second the run started in */
+    struct output_second *secs;
+    size_t nsecs, cap_secs;
+    int64_t started, completed, failed, output_tokens; /* totals of the run */
+};
+
+/* Starts the output of rank's run that starts at start_us (epoch microseconds). With dir (NULL: no
+ * files), creates it when missing and opens records-<rank>.csv there. Returns ERR_OK, or
+ * ERR_INTERNAL with *detail (static or in o) naming the file and why. */
+enum err output_open(struct output *o, const char *dir, int rank, int64_t start_us, const char **detail);
+
+/* A request handed to the HTTP client at at_us. */
+void output_started(struct output *o, int64_t at_us);
+
+/* n chunks with text that arrived at at_us. */
+void output_tokens(struct output *o, int64_t at_us, int64_t n);
+
+/* A finished request: r is copied (its ITL gaps too), counted in the second of its done_us and
+ * written to the records file. A write error is remembered for output_close. */
+void output_record(struct output *o, const struct record *r);
+
+/* The records kept so far, in the order they finished; owned by o. */
+const struct record *output_records(const struct output *o, size_t *n);
+
+/* Ends the run at end_us: flushes and closes the records file, writes the timeline, then summary
+ * (not consumed) as summary-<rank>.json through a rename. Without a folder it does nothing. Returns
+ * ERR_OK, or ERR_INTERNAL with *detail naming the file that could not be written. */
+enum err output_close(struct output *o, const json_t *summary, int64_t end_us, const char **detail);
+
+/* Frees what o holds (closing the records file if output_close was not called). */
+void output_free(struct output *o);
+
+/* Writes the main figures of summary (stats_summary's fields, for w's percentiles) as a short table
+ * for people, headed by what the run was. Returns 0, or -1 on a write error. */
+int output_table(FILE *f, const json_t *summary, const struct workload *w);
+
+#endif

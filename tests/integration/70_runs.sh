@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Benchmark runs end to end on the real local cluster: aifb-client checks a run, submits aifb-loadgen
+# as a SLURM job (over real SSH), the job drives a simllm service, the finisher loads its records
+# into PostgreSQL with COPY, and the API and the SQL views give the figures. Also: refused input
+# with nothing submitted, errors and cut streams counted by class, live series in Prometheus and
+# gone from Pushgateway after, stop, two ranks merged into one run, CSV download, comparison.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+VAR=$(readlink -f "$ROOT/var")
+CONF="$VAR/aifb.conf"
+BIN=${AIFB_BIN:-$ROOT/build/bin}
+# shellcheck source=/dev/null
+. "$VAR/cluster.env"
+conf() { sed -n "s/^$1 *= *//p" "$CONF" | tail -n 1; }
+
+status=$("$ROOT/scripts/stack" status 2>&1)
+if ! grep -qE '^slurmctld  up ' <<<"$status" || ! grep -qE '^client  up ' <<<"$status"; then
+    fail "stack up" "slurmctld and aifb-client must run: scripts/stack up"
+    finish
+    exit
+fi
+CUSER=$(conf cluster.user)
+CHOME=$(getent passwd "$CUSER" | cut -d: -f6)
+AGENT=$(conf cluster.agent)
+ensure_agent "$CHOME/${AGENT:-.aifb/bin/aifb-agent}" "$BIN"
+READ=$(new_token read)
+OP=$(new_token operate)
+J='Content-Type: application/json'
+PROM="http://127.0.0.1:${AIFB_PROM_PORT:-9090}"
+PUSH="http://127.0.0.1:${AIFB_PUSH_PORT:-9091}"
+DSN=$(conf db.dsn)
+sql() { psql "$DSN" -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+run_jobs() { squeue -h -u "$CUSER" -n "$1" -o %i 2>/dev/null | wc -l; }
+run_state() { curl -s -H "Authorization: Bearer $READ" "$BASE/api/client/v1/runs/$1" | jq -r .state; }
+run_done() { case $(run_state "$1") in completed | failed | cancelled | timeout | unknown) return 0 ;; esac; return 1; }
+service_running() {
+    [ "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$1" | jq -r .state)" = running ]
+}
+# create_run BODY: sets RID (empty when refused).
+create_run() {
+    auth "$OP" POST /api/client/v1/runs -H "$J" --data "$1"
+    RID=$(jq -r '.id // empty' <<<"$BODY")
+}
+# wait_run ID SECONDS NAME: the run ends completed.
+wait_run() {
+    if wait_for "$2" run_done "$1" && [ "$(run_state "$1")" = completed ]; then
+        pass "$3: run completes and its records are loaded"
+    else
+        fail "$3: run completes" "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/client/v1/runs/$1" | jq -c '{state, error, slurm_job_id}')"
+    fi
+}
+results() { auth "$READ" GET "/api/client/v1/runs/$1/results"; }
+# near NAME VALUE WANT TOLERANCE: |VALUE - WANT| <= TOLERANCE.
+near() {
+    if awk -v v="$2" -v w="$3" -v t="$4" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'; then
+        pass "$1 ($2, want $3 +- $4)"
+    else
+        fail "$1" "$2, want $3 +- $4"
+    fi
+}
+new_service() { # new_service PARAMS: sets SID once running
+    auth "$OP" POST /api/server/v1/services -H "$J" \
+        --data "{\"recipe\":\"simllm\",\"name\":\"runs-sim\",\"params\":$1,\"time_limit\":\"00:20:00\"}"
+    SID=$(jq -r '.id // empty' <<<"$BODY")
+    wait_for 60 service_running "$SID" && pass "simllm service $SID running" ||
+        fail "simllm service running" "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$SID")"
+}
+drop_service() { auth "$OP" DELETE "/api/server/v1/services/$1" >/dev/null; }
+
+echo "== a simllm service to benchmark (TTFT 20 ms, ITL 5 ms)"
+new_service '{"ttft_ms":20,"itl_ms":5,"max_num_seqs":512}'
+
+echo "== refused input: 400 naming the field, no row and no job"
+rows_before=$(sql "SELECT count(*) FROM runs")
+jobs_before=$(squeue -h -u "$CUSER" -o %i | wc -l)
+W='"model":"aifb/sim-model","max_tokens":8,"prompts":{"source":"inline","items":["hi"]}'
+refuse() { # refuse NAME BODY FIELD
+    create_run "$2"
+    check_error "$1: 400" 400 invalid_input
+    check_detail "$1: names $3" "field=$3"
+}
+refuse "rate 0" "{\"target\":{\"service_id\":$SID},\"workload\":{$W,\"requests\":10,\"load\":{\"mode\":\"open\",\"rate\":0}}}" workload.load.rate
+refuse "negative rate" "{\"target\":{\"service_id\":$SID},\"workload\":{$W,\"requests\":10,\"load\":{\"mode\":\"open\",\"rate\":-5}}}" workload.load.rate
+refuse "zero duration" "{\"target\":{\"service_id\":$SID},\"workload\":{$W,\"duration_s\":0}}" workload.duration_s
+refuse "concurrency above the cap" "{\"target\":{\"service_id\":$SID},\"workload\":{$W,\"requests\":10,\"load\":{\"concurrency\":20001}}}" workload.load.concurrency
+refuse "unknown service" "{\"target\":{\"service_id\":999999},\"workload\":{$W,\"requests\":10}}" target.service_id
+refuse "seed's requests_per_second 0" "{\"service_id\":$SID,\"requests_per_second\":0,\"duration_seconds\":5}" requests_per_second
+refuse "seed's duration_seconds 0" "{\"service_id\":$SID,\"num_clients\":2,\"duration_seconds\":0}" duration_seconds
+refuse "two targets" "{\"target\":{\"service_id\":$SID,\"url\":\"http://127.0.0.1:1\"},\"workload\":{$W,\"requests\":1}}" target
+# a malformed prompts file on the cluster, found by aifb-loadgen --check before anything is made
+runuser -u "$CUSER" -- mkdir -p "$CHOME/.aifb/datasets"
+printf '{"prompt":"fine"}\nnot json at all\n' | runuser -u "$CUSER" -- tee "$CHOME/.aifb/datasets/bad.jsonl" >/dev/null
+refuse "malformed prompts file" "{\"target\":{\"service_id\":$SID},\"workload\":{\"model\":\"aifb/sim-model\",\"requests\":5,\"prompts\":{\"source\":\"jsonl\",\"path\":\"bad.jsonl\"}}}" workload.prompts.path
+refuse "prompts file outside the datasets folder" "{\"target\":{\"service_id\":$SID},\"workload\":{\"model\":\"aifb/sim-model\",\"requests\":5,\"prompts\":{\"source\":\"jsonl\",\"path\":\"../state/x\"}}}" workload.prompts.path
+[ "$(sql "SELECT count(*) FROM runs")" = "$rows_before" ] && [ "$(squeue -h -u "$CUSER" -o %i | wc -l)" = "$jobs_before" ] &&
+    pass "nothing refused left a run row or a SLURM job" || fail "refusals left nothing" "rows $(sql "SELECT count(*) FROM runs") vs $rows_before"
+auth "$READ" POST /api/client/v1/runs -H "$J" --data "{\"service_id\":$SID}"
+check_error "read token may not create runs" 403 forbidden
+
+echo "== one stream: TTFT, TPOT and ITL equal the simulator's (median, within 1 ms)"
+create_run "{\"name\":\"one-stream\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"requests\":40,\"load\":{\"concurrency\":1},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
+check "run create 201" 201
+check_json "created pending with a job, model taken from the service" '.state == "pending" and .slurm_job_id > 0 and .config.workload.model == "aifb/sim-model"'
+R1=$RID
+wait_run "$R1" 90 "one stream"
+results "$R1"
+check "results 200" 200
+check_json "40 completed, none failed, 32 output tokens each" '.summary.completed == 40 and .summary.failed == 0 and .summary.total_output_tokens == 1280'
+near "1 stream: median TTFT" "$(jq -r .summary.median_ttft_ms <<<"$BODY")" 20 1
+near "1 stream: median TPOT" "$(jq -r .summary.median_tpot_ms <<<"$BODY")" 5 1
+near "1 stream: median ITL" "$(jq -r .summary.median_itl_ms <<<"$BODY")" 5 1
+check_json "percentiles per metric from the SQL view" '[.percentiles[].metric] | contains(["ttft_ms", "tpot_ms", "itl_ms", "e2el_ms", "client_wait_ms"])'
+check_json "a per-second timeline" '(.timeline | length) >= 1 and ([.timeline[].completed] | add) == 40'
+check_json "vllm bench serve's field names" '.summary | has("request_throughput") and has("output_throughput") and has("total_token_throughput") and has("p99_ttft_ms") and has("std_itl_ms") and has("max_concurrent_requests")'
+check_json "the rank's self-check kept" '.summary.ranks[0].self_check != null'
+[ "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R1")" = 40 ] && pass "40 records in PostgreSQL" ||
+    fail "records in PostgreSQL" "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R1")"
+v=$(sql "SELECT round(median::numeric, 6) FROM run_latency_summary WHERE run_id = $R1 AND metric = 'ttft_ms'")
+[ "$v" = "$(jq -r '.summary.median_ttft_ms * 1000000 | round / 1000000' <<<"$BODY" | awk '{printf "%.6f", $1}')" ] &&
+    pass "SQL view run_latency_summary agrees with the summary" || fail "view agrees" "$v vs $(jq .summary.median_ttft_ms <<<"$BODY")"
+
+echo "== 256 streams"
+create_run "{\"name\":\"many-streams\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"requests\":1024,\"load\":{\"concurrency\":256},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
+R2=$RID
+wait_run "$R2" 120 "256 streams"
+results "$R2"
+check_json "1024 completed" '.summary.completed == 1024 and .summary.failed == 0'
+check_json "256 in flight at once" '.summary.max_concurrent_requests >= 250'
+near "256 streams: median TTFT" "$(jq -r .summary.median_ttft_ms <<<"$BODY")" 20 1
+near "256 streams: median TPOT" "$(jq -r .summary.median_tpot_ms <<<"$BODY")" 5 1
+near "256 streams: median ITL" "$(jq -r .summary.median_itl_ms <<<"$BODY")" 5 1
+echo "  figures: $(jq -c '.summary | {median_ttft_ms, p99_ttft_ms, median_itl_ms, p99_itl_ms, request_throughput, output_throughput}' <<<"$BODY")"
+
+echo "== records: paged JSON, CSV, comparison"
+auth "$READ" GET "/api/client/v1/runs/$R1/records?limit=25"
+check_json "first page of 25 with where the next begins" '(.records | length) == 25 and .next.after_seq == 24'
+auth "$READ" GET "/api/client/v1/runs/$R1/records?limit=25&after_rank=0&after_seq=24"
+check_json "second page: the other 15, no next" '(.records | length) == 15 and .next == null and .records[0].seq == 25'
+auth "$READ" GET "/api/client/v1/runs/$R1/records?format=csv"
+check "CSV 200" 200
+[ "$(printf '%s\n' "$BODY" | wc -l)" = 41 ] && grep -q '^content-disposition: attachment' <<<"$HEADERS" &&
+    pass "CSV download: a header and 40 lines" || fail "CSV download" "$(printf '%s\n' "$BODY" | wc -l) lines"
+auth "$READ" GET "/api/client/v1/runs/$R1/compare/$R2"
+check "compare 200" 200
+check_json "compare gives each metric side by side with the difference" '[.metrics[] | select(.metric == "completed")][0] | .a == 40 and .b == 1024 and .difference == 984'
+auth "$READ" GET "/api/client/v1/runs/999999/results"
+check_error "results of an unknown run 404" 404 run_not_found
+auth "$READ" GET "/api/client/v1/runs?state=completed&service_id=$SID"
+check_json "list filters by state and service" "[.runs[].id] | contains([$R1, $R2])"
+
+echo "== live series in Prometheus during a run, gone from Pushgateway after"
+create_run "{\"name\":\"live\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":8,\"load\":{\"mode\":\"open\",\"rate\":50,\"arrival\":\"poisson\"},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+R3=$RID
+in_prom() {
+    curl -s "$PROM/api/v1/query" --data-urlencode "query=aifb_loadgen_requests_started_total{run_id=\"$R3\"}" |
+        jq -e '.data.result | length >= 1 and (.[0].value[1] | tonumber) > 0' >/dev/null
+}
+wait_for 40 in_prom && pass "aifb_loadgen_requests_started_total{run_id=$R3} in Prometheus while the run goes" ||
+    fail "live series in Prometheus" "$(curl -s "$PROM/api/v1/query" --data-urlencode 'query=aifb_loadgen_requests_started_total' | head -c 300)"
+wait_run "$R3" 60 "open loop"
+curl -s "$PUSH/metrics" | grep -q "run_id=\"$R3\"" && fail "group gone from Pushgateway" "run_id=$R3 still there" ||
+    pass "its group is gone from Pushgateway after the run"
+results "$R3"
+check_json "open loop: achieved rate near the requested 50/s" '.summary.self_check.requested_rate == 50 and (.summary.self_check.achieved_rate > 35 and .summary.self_check.achieved_rate < 65)'
+
+echo "== stop"
+create_run "{\"name\":\"stopped\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":120,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+R4=$RID
+is_running() { [ "$(run_state "$R4")" = running ]; }
+wait_for 40 is_running && sleep 2
+auth "$OP" POST "/api/client/v1/runs/$R4/stop"
+check "stop 202" 202
+wait_for 60 run_done "$R4" && [ "$(run_state "$R4")" = cancelled ] && pass "a stopped run ends cancelled" ||
+    fail "stopped run" "$(run_state "$R4")"
+n=$(sql "SELECT count(*) FROM request_records WHERE run_id = $R4")
+[ "$n" -gt 0 ] && pass "what it did before the stop is kept ($n records)" || fail "records of a stopped run" "$n"
+auth "$OP" POST "/api/client/v1/runs/$R4/stop"
+check_error "stopping it again 409" 409 run_state_conflict
+
+echo "== errors and cut streams: counted by class, the run completes, no record lost"
+drop_service "$SID"
+new_service '{"ttft_ms":5,"itl_ms":2,"error_rate":0.2,"cut_rate":0.2,"seed":7}'
+create_run "{\"name\":\"faults\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"requests\":300,\"load\":{\"concurrency\":8},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+R5=$RID
+wait_run "$R5" 90 "faulty server"
+results "$R5"
+check_json "300 records: completed + failed" '.summary.completed + .summary.failed == 300 and .records_loaded == 300'
+check_json "500s counted as http_error, cuts as stream_cut" '.summary.errors.http_error > 20 and .summary.errors.stream_cut > 20'
+[ "$(sql "SELECT count(DISTINCT seq) FROM request_records WHERE run_id = $R5")" = 300 ] &&
+    pass "seq 0..299 each once" || fail "distinct seqs" "$(sql "SELECT count(DISTINCT seq) FROM request_records WHERE run_id = $R5")"
+[ "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R5 AND error_class = 'http_error' AND http_status = 500")" -gt 0 ] &&
+    pass "http_error records keep status 500" || fail "http_error status" "none"
+drop_service "$SID"
+
+echo "== two ranks (srun) against a URL: one run"
+SIMPORT_FILE="$TMP/sim.port"
+"$BIN/aifb-simllm" --host 127.0.0.1 --port 0 --port-file "$SIMPORT_FILE" --ttft-ms 5 --itl-ms 2 >"$TMP/sim.log" 2>&1 &
+SIMPID=$!
+wait_for 10 test -s "$SIMPORT_FILE"
+create_run "{\"name\":\"two-ranks\",\"target\":{\"url\":\"http://127.0.0.1:$(cat "$SIMPORT_FILE")\"},\"slurm\":{\"ntasks\":2},\"workload\":{\"model\":\"aifb/sim-model\",\"max_tokens\":8,\"requests\":101,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"inline\",\"items\":[\"one\",\"two\"]}}}"
+R6=$RID
+wait_run "$R6" 90 "two ranks"
+[ "$(sql "SELECT string_agg(rank || ':' || n, ' ' ORDER BY rank) FROM (SELECT rank, count(*) n FROM request_records WHERE run_id = $R6 GROUP BY rank) x")" = "0:51 1:50" ] &&
+    pass "101 requests split 51 + 50 over ranks 0 and 1, merged into one run" ||
+    fail "two ranks" "$(sql "SELECT rank, count(*) FROM request_records WHERE run_id = $R6 GROUP BY rank")"
+results "$R6"
+check_json "its summary counts both ranks" '.summary.completed == 101 and (.summary.ranks | length) == 2'
+kill "$SIMPID" 2>/dev/null
+wait "$SIMPID" 2>/dev/null
+
+finish
