@@ -150,10 +150,27 @@ double arrival_next(struct arrival *a)
     return -1;
 }
 
+/* During the ramp: ceil(c * t / ramp_s), at least 1. */
+static int64_t ramped(const struct workload *w, int64_t c, double t)
+{
+    if (w->ramp_s <= 0 || t >= w->ramp_s || c <= 1)
+        return c;
+    int64_t r = (int64_t)ceil((double)c * t / w->ramp_s);
+    return r < 1 ? 1 : r > c ? c : r;
+}
+
+double arrival_ramp_next(const struct workload *w, double t)
+{
+    int64_t c = arrival_concurrency(w, t);
+    if (w->ramp_s <= 0 || t >= w->ramp_s || c >= w->concurrency)
+        return -1;
+    return (double)c * w->ramp_s / (double)w->concurrency;
+}
+
 int64_t arrival_concurrency(const struct workload *w, double t)
 {
     if (w->nstages == 0)
-        return w->concurrency;
+        return ramped(w, w->concurrency, t);
     double end = 0;
     for (size_t i = 0; i < w->nstages; i++) {
         end += w->stages[i].duration_s;

@@ -40,7 +40,12 @@ void arrival_init(struct arrival *a, const struct workload *w);
 double arrival_next(struct arrival *a);
 
 /* The concurrency a closed loop keeps at time t (seconds from the start): the stage's, or
- * w->concurrency without stages; 0 past the end of the stages. */
+ * w->concurrency without stages (during ramp_s: ceil(concurrency * t / ramp_s), at least 1); 0 past
+ * the end of the stages. */
 int64_t arrival_concurrency(const struct workload *w, double t);
+
+/* During a ramp, the time (seconds from the start) at which the concurrency next rises; -1 when it
+ * no longer does. */
+double arrival_ramp_next(const struct workload *w, double t);
 
 #endif

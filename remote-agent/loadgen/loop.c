@@ -338,6 +338,10 @@ static void schedule_closed(struct engine *e, int64_t now)
         }
         if (e->in_flight >= arrival_concurrency(e->w, t)) {
             e->sched_due = next_boundary(e, t); /* the concurrency may rise there */
+            double r = arrival_ramp_next(e->w, t);
+            int64_t ramp_due = r >= 0 ? e->t0_ns + llround(r * 1e9) : -1;
+            if (ramp_due >= 0 && (e->sched_due < 0 || ramp_due < e->sched_due))
+                e->sched_due = ramp_due <= now ? now + 1000 : ramp_due;
             break;
         }
         start_request(e, now);

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "loop.h"
+#include "models.h"
 #include "out.h"
 #include "output.h"
 #include "prompts.h"
@@ -298,7 +299,12 @@ int main(int argc, char **argv)
         raise_nofile(&w);
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake-ups as close to the schedule as the kernel can */
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        rc = run(a, &o, &w, &ps);
+        if (!w.model && (e = models_first(a, w.targets[0], 10, &w.model, &detail))) {
+            out_error(e, detail);
+            rc = EXIT_FAILURE;
+        } else {
+            rc = run(a, &o, &w, &ps);
+        }
         curl_global_cleanup();
     }
     arena_free(a);

@@ -31,7 +31,7 @@ struct decl {
 static const struct field top_fields[] = {
     F_ARR("targets", F_OPT, 0, WORKLOAD_MAX_TARGETS),
     F_ENUM("api", F_OPT, apis),
-    F_STR("model", F_REQ, 1, 256, "[[:print:]]+"),
+    F_STR("model", F_OPT, 1, 256, "[[:print:]]+"),
     F_BOOL("stream", F_OPT),
     F_INT("max_tokens", F_OPT, 1, WORKLOAD_MAX_TOKENS),
     F_NUM("temperature", F_OPT, 0, 2),
@@ -62,6 +62,7 @@ static const struct field load_fields[] = {
     F_NUM("burstiness", F_OPT, 0, 1000),
     F_INT("max_concurrency", F_OPT, 1, WORKLOAD_MAX_CONCURRENCY),
     F_ARR("stages", F_OPT, 1, WORKLOAD_MAX_STAGES),
+    F_NUM("ramp_s", F_OPT, 0, WORKLOAD_MAX_DURATION_S),
     F_END,
 };
 static const char *const load_positive[] = {"rate", "burstiness", NULL};
@@ -297,6 +298,8 @@ static enum err load_members(struct arena *a, const json_t *load, const struct w
     if (w->mode == WL_OPEN && member(load, "concurrency"))
         return refuse(a, detail, "workload.load.concurrency",
                       "only in closed loop (open loop caps in-flight requests with max_concurrency)");
+    if (w->mode == WL_OPEN && member(load, "ramp_s"))
+        return refuse(a, detail, "workload.load.ramp_s", "only in closed loop (an open loop sets its rate)");
     if (member(load, "burstiness") && w->arrival != WL_GAMMA)
         return refuse(a, detail, "workload.load.burstiness", "only with arrival \"gamma\"");
     if (member(load, "stages")) {
@@ -321,6 +324,7 @@ static enum err parse_load(struct arena *a, const json_t *load, struct workload 
     w->arrival = (enum wl_arrival)enum_index(member(load, "arrival"), arrivals, WL_POISSON);
     w->burstiness = num_or(load, "burstiness", 1);
     w->max_concurrency = int_or(load, "max_concurrency", 0);
+    w->ramp_s = num_or(load, "ramp_s", 0);
     enum err e = load_members(a, load, w, detail);
     if (e)
         return e;

@@ -56,7 +56,7 @@ struct workload {
     const char *const *targets; /* base URLs "http://host:port" (no trailing '/'); round robin */
     size_t ntargets;
     enum wl_api api;
-    const char *model;
+    const char *model;        /* NULL: the first model the target serves (models.h) */
     bool stream;              /* default true */
     int64_t max_tokens;       /* default 128 */
     double temperature;       /* default 0 */
@@ -70,6 +70,8 @@ struct workload {
     enum wl_arrival arrival;  /* default poisson */
     double burstiness;        /* gamma shape (1: Poisson); default 1 */
     int64_t max_concurrency;  /* open loop cap; 0: none */
+    double ramp_s;            /* closed loop: the concurrency grows evenly from 1 to its value over
+                               * this long, so that the streams do not start (and run) in lockstep */
     struct wl_stage *stages;  /* when set they replace rate/concurrency and give the duration */
     size_t nstages;
 

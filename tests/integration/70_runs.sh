@@ -42,6 +42,11 @@ create_run() {
     auth "$OP" POST /api/client/v1/runs -H "$J" --data "$1"
     RID=$(jq -r '.id // empty' <<<"$BODY")
 }
+# new_run NAME BODY: create_run, which must answer 201.
+new_run() {
+    create_run "$2"
+    check "$1: create 201" 201
+}
 # wait_run ID SECONDS NAME: the run ends completed.
 wait_run() {
     if wait_for "$2" run_done "$1" && [ "$(run_state "$1")" = completed ]; then
@@ -101,7 +106,7 @@ check_error "read token may not create runs" 403 forbidden
 echo "== one stream: TTFT, TPOT and ITL equal the simulator's (median, within 1 ms)"
 create_run "{\"name\":\"one-stream\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"requests\":40,\"load\":{\"concurrency\":1},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
 check "run create 201" 201
-check_json "created pending with a job, model taken from the service" '.state == "pending" and .slurm_job_id > 0 and .config.workload.model == "aifb/sim-model"'
+check_json "created pending with a job" '.state == "pending" and .slurm_job_id > 0'
 R1=$RID
 wait_run "$R1" 90 "one stream"
 results "$R1"
@@ -120,12 +125,12 @@ v=$(sql "SELECT round(median::numeric, 6) FROM run_latency_summary WHERE run_id 
 [ "$v" = "$(jq -r '.summary.median_ttft_ms * 1000000 | round / 1000000' <<<"$BODY" | awk '{printf "%.6f", $1}')" ] &&
     pass "SQL view run_latency_summary agrees with the summary" || fail "view agrees" "$v vs $(jq .summary.median_ttft_ms <<<"$BODY")"
 
-echo "== 256 streams"
-create_run "{\"name\":\"many-streams\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"requests\":1024,\"load\":{\"concurrency\":256},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
+echo "== 256 streams (ramped up over 0.5 s, the first second left out as warm-up)"
+new_run "many-streams" "{\"name\":\"many-streams\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"duration_s\":4,\"warmup_s\":1,\"load\":{\"concurrency\":256,\"ramp_s\":0.5},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
 R2=$RID
 wait_run "$R2" 120 "256 streams"
 results "$R2"
-check_json "1024 completed" '.summary.completed == 1024 and .summary.failed == 0'
+check_json "thousands completed in the measured 3 s, none failed" '.summary.completed > 2000 and .summary.failed == 0'
 check_json "256 in flight at once" '.summary.max_concurrent_requests >= 250'
 near "256 streams: median TTFT" "$(jq -r .summary.median_ttft_ms <<<"$BODY")" 20 1
 near "256 streams: median TPOT" "$(jq -r .summary.median_tpot_ms <<<"$BODY")" 5 1
@@ -143,14 +148,14 @@ check "CSV 200" 200
     pass "CSV download: a header and 40 lines" || fail "CSV download" "$(printf '%s\n' "$BODY" | wc -l) lines"
 auth "$READ" GET "/api/client/v1/runs/$R1/compare/$R2"
 check "compare 200" 200
-check_json "compare gives each metric side by side with the difference" '[.metrics[] | select(.metric == "completed")][0] | .a == 40 and .b == 1024 and .difference == 984'
+check_json "compare gives each metric side by side with the difference" '[.metrics[] | select(.metric == "completed")][0] | .a == 40 and .b > 2000 and .difference == .b - 40'
 auth "$READ" GET "/api/client/v1/runs/999999/results"
 check_error "results of an unknown run 404" 404 run_not_found
 auth "$READ" GET "/api/client/v1/runs?state=completed&service_id=$SID"
 check_json "list filters by state and service" "[.runs[].id] | contains([$R1, $R2])"
 
 echo "== live series in Prometheus during a run, gone from Pushgateway after"
-create_run "{\"name\":\"live\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":8,\"load\":{\"mode\":\"open\",\"rate\":50,\"arrival\":\"poisson\"},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+new_run "live" "{\"name\":\"live\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":8,\"load\":{\"mode\":\"open\",\"rate\":50,\"arrival\":\"poisson\"},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
 R3=$RID
 in_prom() {
     curl -s "$PROM/api/v1/query" --data-urlencode "query=aifb_loadgen_requests_started_total{run_id=\"$R3\"}" |
@@ -165,7 +170,7 @@ results "$R3"
 check_json "open loop: achieved rate near the requested 50/s" '.summary.self_check.requested_rate == 50 and (.summary.self_check.achieved_rate > 35 and .summary.self_check.achieved_rate < 65)'
 
 echo "== stop"
-create_run "{\"name\":\"stopped\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":120,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+new_run "stopped" "{\"name\":\"stopped\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":120,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
 R4=$RID
 is_running() { [ "$(run_state "$R4")" = running ]; }
 wait_for 40 is_running && sleep 2
@@ -181,7 +186,7 @@ check_error "stopping it again 409" 409 run_state_conflict
 echo "== errors and cut streams: counted by class, the run completes, no record lost"
 drop_service "$SID"
 new_service '{"ttft_ms":5,"itl_ms":2,"error_rate":0.2,"cut_rate":0.2,"seed":7}'
-create_run "{\"name\":\"faults\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"requests\":300,\"load\":{\"concurrency\":8},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+new_run "faults" "{\"name\":\"faults\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"requests\":300,\"load\":{\"concurrency\":8},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
 R5=$RID
 wait_run "$R5" 90 "faulty server"
 results "$R5"
@@ -198,7 +203,7 @@ SIMPORT_FILE="$TMP/sim.port"
 "$BIN/aifb-simllm" --host 127.0.0.1 --port 0 --port-file "$SIMPORT_FILE" --ttft-ms 5 --itl-ms 2 >"$TMP/sim.log" 2>&1 &
 SIMPID=$!
 wait_for 10 test -s "$SIMPORT_FILE"
-create_run "{\"name\":\"two-ranks\",\"target\":{\"url\":\"http://127.0.0.1:$(cat "$SIMPORT_FILE")\"},\"slurm\":{\"ntasks\":2},\"workload\":{\"model\":\"aifb/sim-model\",\"max_tokens\":8,\"requests\":101,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"inline\",\"items\":[\"one\",\"two\"]}}}"
+new_run "two-ranks" "{\"name\":\"two-ranks\",\"target\":{\"url\":\"http://127.0.0.1:$(cat "$SIMPORT_FILE")\"},\"slurm\":{\"ntasks\":2},\"workload\":{\"model\":\"aifb/sim-model\",\"max_tokens\":8,\"requests\":101,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"inline\",\"items\":[\"one\",\"two\"]}}}"
 R6=$RID
 wait_run "$R6" 90 "two ranks"
 [ "$(sql "SELECT string_agg(rank || ':' || n, ' ' ORDER BY rank) FROM (SELECT rank, count(*) n FROM request_records WHERE run_id = $R6 GROUP BY rank) x")" = "0:51 1:50" ] &&

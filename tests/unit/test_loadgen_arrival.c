@@ -242,6 +242,24 @@ START_TEST(test_concurrency)
 }
 END_TEST
 
+/* A ramp: 1 stream at once, then one more every ramp_s / concurrency, all of them from ramp_s on. */
+START_TEST(test_ramp)
+{
+    struct workload w = {.mode = WL_CLOSED, .concurrency = 4, .ramp_s = 2};
+    ck_assert_int_eq(arrival_concurrency(&w, 0), 1);
+    ck_assert_int_eq(arrival_concurrency(&w, 0.4), 1);
+    ck_assert_int_eq(arrival_concurrency(&w, 0.6), 2);
+    ck_assert_int_eq(arrival_concurrency(&w, 1.9), 4);
+    ck_assert_int_eq(arrival_concurrency(&w, 2), 4);
+    ck_assert_int_eq(arrival_concurrency(&w, 100), 4);
+    ck_assert_double_eq_tol(arrival_ramp_next(&w, 0), 0.5, 1e-12);
+    ck_assert_double_eq_tol(arrival_ramp_next(&w, 0.6), 1.0, 1e-12);
+    ck_assert_double_eq_tol(arrival_ramp_next(&w, 1.2), 1.5, 1e-12);
+    ck_assert(arrival_ramp_next(&w, 1.6) < 0); /* at 4 already */
+    ck_assert(arrival_ramp_next(&w, 3) < 0);
+}
+END_TEST
+
 static Suite *arrival_suite(void)
 {
     Suite *s = suite_create("loadgen_arrival");
@@ -256,6 +274,7 @@ static Suite *arrival_suite(void)
     tcase_add_test(tc, test_stage_crossing);
     tcase_add_test(tc, test_duration_bound);
     tcase_add_test(tc, test_concurrency);
+    tcase_add_test(tc, test_ramp);
     suite_add_tcase(s, tc);
     return s;
 }

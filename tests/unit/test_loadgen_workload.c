@@ -162,7 +162,13 @@ START_TEST(test_shape)
     const char *d;
     ck_assert_int_eq(workload_parse(arena, load("[1]"), false, &w, &d), ERR_INVALID_INPUT);
     ck_assert_str_eq(d, "field=workload: must be an object");
-    refused("{\"model\":null}", "field=workload.model: is required");
+    /* no model: the run asks the target for its first (models.c) */
+    struct workload nm;
+    json_t *doc = load(BASE);
+    json_object_del(doc, "model");
+    ck_assert_int_eq(workload_parse(arena, doc, true, &nm, &d), ERR_OK);
+    ck_assert_ptr_null(nm.model);
+    refused_prefix("{\"model\":5}", "field=workload.model: must be a string");
     refused_prefix("{\"model\":\"\"}", "field=workload.model: length must be in [1, 256]");
     refused_prefix("{\"model\":\"a\\nb\"}", "field=workload.model: must match");
     refused("{\"foo\":1}", "field=workload.foo: unknown field");
