@@ -102,34 +102,44 @@ loadgen() {
     fi
 }
 
+# CPU seconds (user + system) a process has used, from /proc (clock ticks).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TICK=$(getconf CLK_TCK)
+# timed CMD...: runs CMD under /usr/bin/time; its CPU seconds land in $TMP/cpu.
+timed() { /usr/bin/time -o "$TMP/cpu" -f '%U %S' "$@"; }
+cpu_s() { awk '{print $1 + $2}' "$TMP/cpu" 2>/dev/null || echo 0; }
+
 # rate_* CONCURRENCY: one closed-loop run of DURATION s against BASE; each prints
-# "req/s completed failed p50_ms p99_ms" (TTFT for the streaming clients, latency for wrk), or
-# "0 - - - -" when the run failed.
+# "req/s completed failed p50_ms p99_ms client_cpu_s" (TTFT for the streaming clients, latency
+# for wrk), or "0 - - - - -" when the run failed.
 rate_loadgen() {
     local name=rate-$1-$RANDOM
-    loadgen "$name" "$1" "$DURATION" || { echo "0 - - - -"; return; }
-    jq -r '[(.completed / .duration), .completed, .failed, .median_ttft_ms, .p99_ttft_ms] | @tsv' "$TMP/$name/summary.json"
+    local PRIO=(timed) # loadgen runs "${PRIO[@]}" before the program
+    loadgen "$name" "$1" "$DURATION" || { echo "0 - - - - -"; return; }
+    jq -r --arg cpu "$(cpu_s)" '[(.completed / .duration), .completed, .failed, .median_ttft_ms, .p99_ttft_ms, $cpu] | @tsv' "$TMP/$name/summary.json"
 }
-rate_wrk() {
+rate_wrk() { wrk_run "$1" false; }
+rate_wrks() { wrk_run "$1" true; }
+wrk_run() { # wrk_run CONCURRENCY STREAM
     local out
-    out=$(AIFB_BENCH_BODY=$(jq -cn --arg m "$MODEL" --arg p "$PROMPT" --argjson k "$TOKENS" \
-        '{model: $m, prompt: $p, max_tokens: $k, ignore_eos: true, temperature: 0, stream: false}') \
-        wrk -t"$THREADS" -c"$1" -d"${DURATION}s" --latency -s "$ROOT/tests/bench/completions.lua" "$BASE" 2>&1) ||
-        { echo "bench: wrk: ${out:0:400}" >&2; echo "0 - - - -"; return; }
+    out=$(AIFB_BENCH_BODY=$(jq -cn --arg m "$MODEL" --arg p "$PROMPT" --argjson k "$TOKENS" --argjson s "$2" \
+        '{model: $m, prompt: $p, max_tokens: $k, ignore_eos: true, temperature: 0, stream: $s}') \
+        timed wrk -t"$THREADS" -c"$1" -d"${DURATION}s" --latency -s "$ROOT/tests/bench/completions.lua" "$BASE" 2>&1) ||
+        { echo "bench: wrk: ${out:0:400}" >&2; echo "0 - - - - -"; return; }
     # Latencies come as 1.05ms, 950.00us or 1.20s; failed: non-2xx answers and socket errors.
-    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000
+    awk -v cpu="$(cpu_s)" 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000
                           return v + 0 }
          /^Requests\/sec:/ {r = $2} / requests in / {n = $1} $1 == "50%" {p50 = ms($2)} $1 == "99%" {p99 = ms($2)}
          /Non-2xx or 3xx responses:/ {f += $5}
          /Socket errors:/ {for (i = 3; i <= NF; i += 2) f += $(i + 1)}
-         END {printf "%s\t%s\t%d\t%.3f\t%.3f\n", r, n, f, p50, p99}' <<<"$out"
+         END {printf "%s\t%s\t%d\t%.3f\t%.3f\t%s\n", r, n, f, p50, p99, cpu}' <<<"$out"
 }
 rate_asyncio() {
     local out
-    out=$("$PY" "$ROOT/tests/bench/asyncio_client.py" --url "$BASE" --model "$MODEL" --prompt "$PROMPT" \
+    out=$(timed "$PY" "$ROOT/tests/bench/asyncio_client.py" --url "$BASE" --model "$MODEL" --prompt "$PROMPT" \
         --max-tokens "$TOKENS" --concurrency "$1" --duration "$DURATION" 2>"$TMP/asyncio.err") ||
         { echo "bench: asyncio client: ${out:0:300} $(tail -c 300 "$TMP/asyncio.err")" >&2; }
-    jq -r '[.rate, .completed, .failed, .ttft_ms.p50, .ttft_ms.p99] | @tsv' <<<"$out" 2>/dev/null || echo "0 - - - -"
+    jq -r --arg cpu "$(cpu_s)" '[.rate, .completed, .failed, .ttft_ms.p50, .ttft_ms.p99, $cpu] | @tsv' <<<"$out" 2>/dev/null || echo "0 - - - - -"
 }
 
 fmt() { # fmt VALUE: a number to 3 decimals, or "-"
@@ -145,45 +155,56 @@ echo
 echo "== 1. highest sustained rate: closed loop, ${DURATION}s a run, median of $REPEAT, simulator at TTFT 0 / ITL 0"
 CLIENTS=()
 [ "$HAVE_LOADGEN" = 1 ] && CLIENTS+=(loadgen)
-[ "$HAVE_WRK" = 1 ] && CLIENTS+=(wrk)
+[ "$HAVE_WRK" = 1 ] && CLIENTS+=(wrk wrks)
 [ "$HAVE_PY" = 1 ] && CLIENTS+=(asyncio)
 declare -A LABEL=([loadgen]="aifb-loadgen (SSE)" [wrk]="wrk, stream false (ceiling)"
-    [asyncio]="python asyncio/aiohttp (SSE)")
-declare -A RESULTS BEST BEST_AT
+    [wrks]="wrk, stream true (SSE ceiling)" [asyncio]="python asyncio/aiohttp (SSE)")
+declare -A RESULTS BEST BEST_AT PER
 PRIO=()
 start_sim zero --ttft-ms 0 --itl-ms 0
 for ((k = 0; k < REPEAT; k++)); do
     for c in $CONCURRENCIES; do
         for cl in "${CLIENTS[@]}"; do
-            RESULTS[$cl $c]+="$("rate_$cl" "$c")"$'\n'
+            s0=$(cpu_ticks "$SIM_PID")
+            r=$("rate_$cl" "$c")
+            s1=$(cpu_ticks "$SIM_PID")
+            # the simulator's share of one core during the run: at ~100% the server is the limit
+            RESULTS[$cl $c]+="$r"$'\t'"$(awk -v a="$s0" -v b="$s1" -v t="$TICK" -v d="$DURATION" \
+                'BEGIN {printf "%.0f", (b - a) / t / d * 100}')"$'\n'
         done
     done
 done
-printf '%-30s %7s %10s %10s %7s %11s %11s   %s\n' client streams req/s completed failed "p50 ms" "p99 ms" \
-    "all runs (req/s)"
+printf '%-30s %7s %10s %10s %7s %11s %11s %12s %9s   %s\n' client streams req/s completed failed "p50 ms" "p99 ms" \
+    "cpu us/req" "sim cpu" "all runs (req/s)"
 for cl in "${CLIENTS[@]}"; do
     BEST[$cl]=0
     for c in $CONCURRENCIES; do
         runs=$(sort -n <<<"${RESULTS[$cl $c]%$'\n'}")
-        read -r rps n failed p50 p99 < <(sed -n "$(((REPEAT + 1) / 2))p" <<<"$runs")
-        printf '%-30s %7s %10.0f %10s %7s %11s %11s   %s\n' "${LABEL[$cl]}" "$c" "$rps" "$n" "$failed" "$(fmt "$p50")" \
-            "$(fmt "$p99")" "$(awk '{printf "%.0f ", $1}' <<<"$runs")"
+        read -r rps n failed p50 p99 cpu simcpu < <(sed -n "$(((REPEAT + 1) / 2))p" <<<"$runs")
+        per=$(awk -v c="$cpu" -v n="$n" 'BEGIN { if (n + 0 > 0 && c != "-") printf "%.1f", c / n * 1e6; else print "-" }')
+        PER[$cl]=${PER[$cl]:-$per}
+        printf '%-30s %7s %10.0f %10s %7s %11s %11s %12s %8s%%   %s\n' "${LABEL[$cl]}" "$c" "$rps" "$n" "$failed" \
+            "$(fmt "$p50")" "$(fmt "$p99")" "$per" "$simcpu" "$(awk '{printf "%.0f ", $1}' <<<"$runs")"
         if awk -v a="$rps" -v b="${BEST[$cl]}" 'BEGIN {exit !(a > b)}'; then
             BEST[$cl]=$rps
             BEST_AT[$cl]=$c
         fi
     done
 done
-echo "(p50/p99: TTFT for the streaming clients, whole-answer latency for wrk)"
+echo "(p50/p99: TTFT for the streaming clients, whole-answer latency for wrk; cpu us/req: the client's own"
+echo " CPU time, user + system, per request; sim cpu: the one-threaded simulator's share of a core)"
 echo
 for cl in "${CLIENTS[@]}"; do
     printf 'highest sustained rate, %-30s %10.0f req/s (at %s streams)\n' "${LABEL[$cl]}" "${BEST[$cl]}" "${BEST_AT[$cl]:--}"
 done
 if [ "$HAVE_LOADGEN" = 1 ]; then
-    [ "$HAVE_WRK" = 1 ] && awk -v l="${BEST[loadgen]}" -v w="${BEST[wrk]}" \
-        'BEGIN {printf "ratio aifb-loadgen / wrk                %8.3f   (aim: >= 0.5)\n", (w > 0 ? l / w : 0)}'
+    [ "$HAVE_WRK" = 1 ] && awk -v l="${BEST[loadgen]}" -v w="${BEST[wrk]}" -v s="${BEST[wrks]}" \
+        'BEGIN {printf "ratio aifb-loadgen / wrk (stream false)  %8.3f   (aim: >= 0.5)\n", (w > 0 ? l / w : 0)
+                printf "ratio aifb-loadgen / wrk (stream true)   %8.3f   (the same SSE work for the server)\n", (s > 0 ? l / s : 0)}'
     [ "$HAVE_PY" = 1 ] && awk -v l="${BEST[loadgen]}" -v p="${BEST[asyncio]}" \
-        'BEGIN {printf "ratio aifb-loadgen / asyncio            %8.1f   (aim: >= 10)\n", (p > 0 ? l / p : 0)}'
+        'BEGIN {printf "ratio aifb-loadgen / asyncio (req/s)     %8.1f   (aim: >= 10)\n", (p > 0 ? l / p : 0)}'
+    [ "$HAVE_PY" = 1 ] && awk -v l="${PER[loadgen]}" -v p="${PER[asyncio]}" \
+        'BEGIN {if (l + 0 > 0) printf "ratio asyncio / aifb-loadgen (CPU per request) %5.1f   (the clients'"'"' own cost, whatever limits the rate)\n", p / l}'
 fi
 [ "$HAVE_WRK" = 1 ] && [ "$HAVE_PY" = 1 ] && awk -v w="${BEST[wrk]}" -v p="${BEST[asyncio]}" \
     'BEGIN {printf "ratio asyncio / wrk                     %8.3f\n", (w > 0 ? p / w : 0)}'

@@ -154,8 +154,8 @@ check_error "results of an unknown run 404" 404 run_not_found
 auth "$READ" GET "/api/client/v1/runs?state=completed&service_id=$SID"
 check_json "list filters by state and service" "[.runs[].id] | contains([$R1, $R2])"
 
-echo "== live series in Prometheus during a run, gone from Pushgateway after"
-new_run "live" "{\"name\":\"live\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":8,\"load\":{\"mode\":\"open\",\"rate\":50,\"arrival\":\"poisson\"},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+echo "== open loop, Poisson at 200/s over 2000 requests: live series in Prometheus, gone from Pushgateway after"
+new_run live "{\"name\":\"live\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"requests\":2000,\"seed\":3,\"load\":{\"mode\":\"open\",\"rate\":200,\"arrival\":\"poisson\"},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
 R3=$RID
 in_prom() {
     curl -s "$PROM/api/v1/query" --data-urlencode "query=aifb_loadgen_requests_started_total{run_id=\"$R3\"}" |
@@ -166,8 +166,13 @@ wait_for 40 in_prom && pass "aifb_loadgen_requests_started_total{run_id=$R3} in 
 wait_run "$R3" 60 "open loop"
 curl -s "$PUSH/metrics" | grep -q "run_id=\"$R3\"" && fail "group gone from Pushgateway" "run_id=$R3 still there" ||
     pass "its group is gone from Pushgateway after the run"
+# the gaps between consecutive sends, as the records say: mean 5 ms and coefficient of variation 1
+read -r mean cv < <(sql "SELECT avg(g), stddev_pop(g) / avg(g) FROM (SELECT sent_us - lag(sent_us) OVER (ORDER BY sent_us) AS g
+    FROM request_records WHERE run_id = $R3) x WHERE g IS NOT NULL" | tr '|' ' ')
+near "Poisson: mean gap between sends (us)" "$mean" 5000 250
+near "Poisson: coefficient of variation of the gaps" "$cv" 1 0.05
 results "$R3"
-check_json "open loop: achieved rate near the requested 50/s" '.summary.self_check.requested_rate == 50 and (.summary.self_check.achieved_rate > 35 and .summary.self_check.achieved_rate < 65)'
+check_json "open loop: 2000 sent, achieved rate within 5% of the requested 200/s" '.records_loaded == 2000 and .summary.self_check.requested_rate == 200 and (.summary.self_check.achieved_rate > 190 and .summary.self_check.achieved_rate < 210)'
 
 echo "== stop"
 new_run "stopped" "{\"name\":\"stopped\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":120,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
