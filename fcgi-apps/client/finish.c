@@ -70,25 +70,29 @@ static int copy_bytes(void *ctx, const char *data, size_t len)
 }
 
 /* COPY of one file of the job (name) into the table and columns of sql. A missing file is no error:
- * the rank died before writing it; *missing says so. */
+ * the rank died before writing it (or the job never ran); *missing says so. The COPY runs under a
+ * savepoint, so that one aborted for a missing file leaves the run's transaction usable. */
 static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name,
                           const char *sql, bool *missing, const char **detail)
 {
     struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, true, false};
     c.prefix_len = strlen(c.prefix);
     *missing = false;
-    enum err e = db_copy_in(app->db, a, sql, detail);
+    enum err e = db_command(app->db, a, "SAVEPOINT aifb_copy", detail);
+    if (!e)
+        e = db_copy_in(app->db, a, sql, detail);
     if (e)
         return e;
     enum err got = agent_output(app, a, job, name, OUTPUT_TIMEOUT_S, copy_bytes, &c, detail);
     int64_t rows;
     const char *d2;
-    if (got || c.failed) {
-        db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
-        *missing = got == ERR_OUTPUT_NOT_FOUND;
-        return *missing ? ERR_OK : got ? got : ERR_DB_ERROR;
-    }
-    return db_copy_end(app->db, a, NULL, &rows, detail);
+    if (!got && !c.failed)
+        return db_copy_end(app->db, a, NULL, &rows, detail);
+    db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
+    *missing = got == ERR_OUTPUT_NOT_FOUND;
+    if (!*missing)
+        return got ? got : ERR_DB_ERROR;
+    return db_command(app->db, a, "ROLLBACK TO SAVEPOINT aifb_copy", detail);
 }
 
 static int keep_bytes(void *ctx, const char *data, size_t len)
@@ -151,8 +155,10 @@ static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t 
                           &gone, detail);
     }
     char *ranks_text = json_dumps(ranks, JSON_COMPACT);
-    const char *why = missing ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", missing, ntasks)
-                              : NULL;
+    /* a run stopped before its job started has nothing to say; one that ran should have */
+    const char *why = missing && strcmp(state, "cancelled") != 0
+                          ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", missing, ntasks)
+                          : NULL;
     const char *p2[] = {id, missing && strcmp(state, "completed") == 0 ? "failed" : state, why,
                         arena_strdup(a, ranks_text)};
     free(ranks_text);

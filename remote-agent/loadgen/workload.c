@@ -38,7 +38,7 @@ static const struct field top_fields[] = {
     F_BOOL("ignore_eos", F_OPT),
     F_OBJ("extra_body", F_OPT, NULL),
     F_OBJ("load", F_OPT, NULL),
-    F_OBJ("prompts", F_REQ, NULL),
+    F_OBJ("prompts", F_OPT, NULL),
     F_OBJ("slo", F_OPT, NULL),
     F_ARR("percentiles", F_OPT, 1, WORKLOAD_MAX_PERCENTILES),
     F_INT("requests", F_OPT, 1, WORKLOAD_MAX_REQUESTS),
@@ -389,6 +389,10 @@ static enum err parse_items(struct arena *a, const json_t *arr, struct wl_prompt
 
 static enum err parse_prompts(struct arena *a, const json_t *p, struct workload *w, const char **detail)
 {
+    if (!p) { /* none named: random prompts of WORKLOAD_DEFAULT_INPUT_LEN tokens, as vllm bench serve's default dataset */
+        w->prompts = (struct wl_prompts){.source = WL_RANDOM, .input_len = WORKLOAD_DEFAULT_INPUT_LEN};
+        return ERR_OK;
+    }
     enum err e = check_object(a, &prompts_decl, p, "workload.prompts", detail);
     if (e)
         return e;

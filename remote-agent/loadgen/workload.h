@@ -24,6 +24,7 @@
 #define WORKLOAD_MAX_PROMPTS 1000000
 #define WORKLOAD_MAX_TOKENS 1000000
 #define WORKLOAD_MAX_PERCENTILES 16
+#define WORKLOAD_DEFAULT_INPUT_LEN 256 /* tokens of the random prompts of a workload that names none */
 
 enum wl_api { WL_COMPLETIONS, WL_CHAT };                    /* /v1/completions, /v1/chat/completions */
 enum wl_mode { WL_CLOSED, WL_OPEN };                        /* N in flight; arrivals at a rate */

@@ -188,6 +188,18 @@ n=$(sql "SELECT count(*) FROM request_records WHERE run_id = $R4")
 auth "$OP" POST "/api/client/v1/runs/$R4/stop"
 check_error "stopping it again 409" 409 run_state_conflict
 
+# a run stopped before its job ever ran: nothing to load, and nothing wrong
+new_run pending "{\"name\":\"never-ran\",\"target\":{\"service_id\":$SID},\"slurm\":{\"cpus_per_task\":2},\"workload\":{\"requests\":5}}"
+R7=$RID
+sleep 3
+[ "$(run_state "$R7")" = pending ] && pass "a run that needs both CPUs waits while the service holds one" ||
+    fail "run pending" "$(run_state "$R7")"
+auth "$OP" POST "/api/client/v1/runs/$R7/stop"
+check "stop a pending run 202" 202
+wait_for 30 run_done "$R7"
+auth "$READ" GET "/api/client/v1/runs/$R7"
+check_json "it ends cancelled with no records and no error" '.state == "cancelled" and .records_loaded == 0 and .error == null'
+
 echo "== errors and cut streams: counted by class, the run completes, no record lost"
 drop_service "$SID"
 new_service '{"ttft_ms":5,"itl_ms":2,"error_rate":0.2,"cut_rate":0.2,"seed":7}'

@@ -290,7 +290,9 @@ END_TEST
 START_TEST(test_prompts)
 {
     struct workload w;
-    refused("{\"prompts\":null}", "field=workload.prompts: is required");
+    ck_assert_int_eq(parse_patch("{\"prompts\":null}", true, &w), ERR_OK); /* none: random, 256 tokens */
+    ck_assert_int_eq(w.prompts.source, WL_RANDOM);
+    ck_assert_int_eq(w.prompts.input_len, WORKLOAD_DEFAULT_INPUT_LEN);
     refused("{\"prompts\":{\"source\":null}}", "field=workload.prompts.source: is required");
     refused("{\"prompts\":{\"items\":null}}", "field=workload.prompts.items: is required with source \"inline\"");
     refused("{\"prompts\":{\"items\":[]}}", "field=workload.prompts.items: must have [1, 1000000] elements");
