@@ -92,10 +92,10 @@ sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 agent version
 check_ok "version" '. == {"version": "0.1.0", "protocol": 1}'
 agent recipes
-check_ok "recipes lists the four" '[.recipes[].name] == ["qdrant", "simllm", "vllm", "vllm-replicas"]'
-check_ok "recipes: gpus, kinds and typed params" '[.recipes[] | .gpus] == [false, false, true, true] and
-    (.recipes[1].params.model | .type == "string" and .required == false and .default == "aifb/sim-model") and
-    (.recipes[2].params.model.required) and (.recipes[0].kind == "vector-db")'
+check_ok "recipes lists the five" '[.recipes[].name] == ["loadgen", "qdrant", "simllm", "vllm", "vllm-replicas"]'
+check_ok "recipes: gpus, kinds and typed params" '[.recipes[] | .gpus] == [false, false, false, true, true] and
+    (.recipes[2].params.model | .type == "string" and .required == false and .default == "aifb/sim-model") and
+    (.recipes[3].params.model.required) and (.recipes[1].kind == "vector-db") and (.recipes[0].kind == "loadgen")'
 agent recipe vllm
 check_ok "recipe vllm" '.name == "vllm" and .params.tensor_parallel_size.max == 8 and .params.dtype.type == "enum"'
 agent recipe nope

@@ -35,6 +35,11 @@ check "recipe show 200" 200
 check_json "recipe declares its parameters" '.params.itl_ms.type != null'
 auth "$READ" GET /api/server/v1/recipes/nope
 check_error "unknown recipe 404" 404 recipe_not_found
+n_jobs=$(squeue -h -o %i | wc -l)
+create '{"recipe":"loadgen","params":{"workload":"{}"}}'
+check_error "a service from the load generator's recipe: 400" 400 invalid_input
+check_detail "it names the recipe" "field=recipe: 'loadgen' is a loadgen recipe"
+[ "$(squeue -h -o %i | wc -l)" = "$n_jobs" ] && pass "and submits nothing" || fail "loadgen as a service" "a job was submitted"
 
 # A simllm service: pending, then running with an endpoint.
 create '{"recipe":"simllm","name":"it-sim","params":{"ttft_ms":5,"itl_ms":2},"time_limit":"00:10:00"}'

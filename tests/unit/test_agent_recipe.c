@@ -95,14 +95,14 @@ static void bash_n(const struct recipe *r, const json_t *values)
     free(vars);
 }
 
-static const char *const shipped[] = {"qdrant", "simllm", "vllm", "vllm-replicas"};
+static const char *const shipped[] = {"loadgen", "qdrant", "simllm", "vllm", "vllm-replicas"};
 
 START_TEST(test_shipped_recipes_load)
 {
     struct recipe **all;
     size_t n;
     ck_assert_msg(recipe_load_all(arena, recipes_dir, &all, &n, &detail) == ERR_OK, "%s", detail);
-    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(n, 5);
     for (size_t i = 0; i < n; i++) {
         ck_assert_str_eq(all[i]->name, shipped[i]);
         json_t *d = recipe_describe(all[i]);
@@ -111,22 +111,26 @@ START_TEST(test_shipped_recipes_load)
         ck_assert(json_is_boolean(json_object_get(d, "gpus")));
         json_decref(d);
     }
-    ck_assert_uint_eq(all[0]->ngpu_factors, 0); /* qdrant */
-    ck_assert_uint_eq(all[1]->ngpu_factors, 0); /* simllm */
-    ck_assert_uint_eq(all[2]->ngpu_factors, 1);
-    ck_assert_uint_eq(all[3]->ngpu_factors, 2);
+    ck_assert_uint_eq(all[0]->ngpu_factors, 0); /* loadgen */
+    ck_assert_str_eq(all[0]->kind, "loadgen");
+    ck_assert_uint_eq(all[1]->ngpu_factors, 0); /* qdrant */
+    ck_assert_uint_eq(all[2]->ngpu_factors, 0); /* simllm */
+    ck_assert_uint_eq(all[3]->ngpu_factors, 1);
+    ck_assert_uint_eq(all[4]->ngpu_factors, 2);
 }
 END_TEST
 
 /* The fewest params each recipe needs. */
 static const char *minimal(const char *name)
 {
+    if (strcmp(name, "loadgen") == 0) /* a workload with a quote, to show it stays one word */
+        return "{\"workload\": \"{\\\"model\\\":\\\"it's\\\",\\\"requests\\\":5}\"}";
     return strncmp(name, "vllm", 4) == 0 ? "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\"}" : "{}";
 }
 
 START_TEST(test_defaults_validate_and_render)
 {
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
         struct recipe *r;
         json_t *values;
         ck_assert_msg(recipe_load(arena, recipes_dir, shipped[i], &r, &detail) == ERR_OK, "%s", detail);
