@@ -40,32 +40,58 @@ static const struct db_stmt st_done = DB_STMT(
     "finish_done",
     "UPDATE runs SET state = $2, error = $3, records_loaded = (SELECT count(*) FROM request_records WHERE run_id = $1),"
     " summary = run_summary_json($1) || jsonb_build_object('ranks', $4::jsonb),"
-    " started_at = coalesce(started_at, created_at), ended_at = coalesce(ended_at, now()) WHERE id = $1",
+    " started_at = coalesce(started_at, created_at), ended_at = coalesce(ended_at, now())"
+    " WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
     4, false);
 
-/* The bytes of one COPY: each line of the job's CSV, with the run's id put in front. */
+/* The bytes of one COPY: each whole line of the job's CSV, with the run's id put in front. A last
+ * line without its newline (a rank killed while writing) is held back in partial and dropped. */
 struct copy_sink {
     struct db *db;
     const char *prefix; /* "<run id>," */
     size_t prefix_len;
-    bool line_start;
+    struct buf partial; /* the start of a line whose end has not come yet */
     bool failed;
 };
+
+/* Sends whole lines (data ends with '\n'), each with the prefix. */
+static void put_lines(struct copy_sink *c, const char *data, size_t len)
+{
+    while (len && !c->failed) {
+        const char *nl = memchr(data, '\n', len);
+        size_t n = (size_t)(nl - data) + 1;
+        if (db_copy_put(c->db, c->prefix, c->prefix_len) < 0 || db_copy_put(c->db, data, n) < 0)
+            c->failed = true;
+        data += n;
+        len -= n;
+    }
+}
 
 static int copy_bytes(void *ctx, const char *data, size_t len)
 {
     struct copy_sink *c = ctx;
-    while (len && !c->failed) {
-        if (c->line_start && db_copy_put(c->db, c->prefix, c->prefix_len) < 0)
+    const char *last = memrchr(data, '\n', len);
+    if (!last) { /* still inside one line */
+        if (buf_append(&c->partial, data, len) < 0)
             c->failed = true;
+        return c->failed ? -1 : 0;
+    }
+    size_t whole = (size_t)(last - data) + 1;
+    if (c->partial.len) { /* the line begun before ends here */
         const char *nl = memchr(data, '\n', len);
-        size_t n = nl ? (size_t)(nl - data) + 1 : len;
-        if (!c->failed && db_copy_put(c->db, data, n) < 0)
+        size_t n = (size_t)(nl - data) + 1;
+        if (buf_append(&c->partial, data, n) < 0)
             c->failed = true;
-        c->line_start = nl != NULL;
+        else
+            put_lines(c, c->partial.data, c->partial.len);
+        buf_clear(&c->partial);
         data += n;
         len -= n;
+        whole -= n;
     }
+    put_lines(c, data, whole);
+    if (!c->failed && buf_append(&c->partial, data + whole, len - whole) < 0)
+        c->failed = true;
     return c->failed ? -1 : 0;
 }
 
@@ -75,8 +101,10 @@ static int copy_bytes(void *ctx, const char *data, size_t len)
 static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name,
                           const char *sql, bool *missing, const char **detail)
 {
-    struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, true, false};
+    struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, {0}, false};
     c.prefix_len = strlen(c.prefix);
+    buf_init(&c.partial, 1 << 20);
+    arena_defer(a, buf_free_cb, &c.partial);
     *missing = false;
     enum err e = db_command(app->db, a, "SAVEPOINT aifb_copy", detail);
     if (!e)
@@ -86,12 +114,16 @@ static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t
     enum err got = agent_output(app, a, job, name, OUTPUT_TIMEOUT_S, copy_bytes, &c, detail);
     int64_t rows;
     const char *d2;
-    if (!got && !c.failed)
+    if (!got && !c.failed) {
+        if (c.partial.len)
+            log_warn("runs: run %lld: %s ends in a cut line of %zu bytes (its rank was killed): dropped",
+                     (long long)run, name, c.partial.len);
         return db_copy_end(app->db, a, NULL, &rows, detail);
-    db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
+    }
+    e = db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
     *missing = got == ERR_OUTPUT_NOT_FOUND;
-    if (!*missing)
-        return got ? got : ERR_DB_ERROR;
+    if (!*missing) /* the sink failed: the connection's own error says why */
+        return got ? got : e == ERR_DB_UNAVAILABLE || !db_connected(app->db) ? ERR_DB_UNAVAILABLE : ERR_DB_ERROR;
     return db_command(app->db, a, "ROLLBACK TO SAVEPOINT aifb_copy", detail);
 }
 
@@ -100,20 +132,22 @@ static int keep_bytes(void *ctx, const char *data, size_t len)
     return buf_append(ctx, data, len);
 }
 
-/* Each rank's summary-<rank>.json (its self-check and facts), in rank order; null for a rank that
- * wrote none. */
-static json_t *rank_summaries(struct app *app, struct arena *a, int64_t job, int ntasks, int *missing)
+/* Each rank's summary-<rank>.json (its self-check and facts), in rank order in *out; null for a rank
+ * that wrote none (counted in *missing). Any other failure (the cluster away) is returned, so that
+ * the run is loaded at a later tick instead of being judged on half an answer. */
+static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, int ntasks, json_t **out,
+                               int *missing, const char **detail)
 {
-    json_t *list = json_array();
+    json_t *list = *out = json_array();
+    arena_defer(a, (void (*)(void *))json_decref, list);
     for (int rank = 0; rank < ntasks; rank++) {
         struct buf b;
         buf_init(&b, 1 << 20);
-        const char *detail;
-        json_t *doc = NULL;
-        if (agent_output(app, a, job, arena_printf(a, "summary-%d.json", rank), 60, keep_bytes, &b, &detail) ==
-            ERR_OK)
-            doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+        enum err e = agent_output(app, a, job, arena_printf(a, "summary-%d.json", rank), 60, keep_bytes, &b, detail);
+        json_t *doc = e ? NULL : json_loadb(b.data ? b.data : "", b.len, 0, NULL);
         buf_free(&b);
+        if (e && e != ERR_OUTPUT_NOT_FOUND)
+            return e;
         json_t *keep = doc ? json_pack("{s:i, s:O?, s:O?, s:O?}", "rank", rank, "self_check",
                                        json_object_get(doc, "self_check"), "errors", json_object_get(doc, "errors"),
                                        "completed", json_object_get(doc, "completed"))
@@ -123,7 +157,7 @@ static json_t *rank_summaries(struct app *app, struct arena *a, int64_t job, int
         json_decref(doc);
         json_array_append_new(list, keep);
     }
-    return list;
+    return ERR_OK;
 }
 
 #define RECORD_COLUMNS                                                                                                 \
@@ -137,13 +171,17 @@ static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t 
     const char *id = arena_printf(a, "%lld", (long long)run);
     PGresult *res;
     int missing = 0;
-    json_t *ranks = rank_summaries(app, a, job, ntasks, &missing);
-    arena_defer(a, (void (*)(void *))json_decref, ranks);
-    enum err e = db_command(app->db, a, "BEGIN", detail);
+    json_t *ranks;
+    enum err e = rank_summaries(app, a, job, ntasks, &ranks, &missing, detail);
+    if (!e)
+        e = db_command(app->db, a, "BEGIN", detail);
     if (e)
         return e;
+    /* a big run's COPY and summary take longer than an API request may */
     const char *p1[] = {id};
-    e = db_exec(app->db, a, &st_clear, p1, &res, detail);
+    e = db_command(app->db, a, "SET LOCAL statement_timeout = 0", detail);
+    if (!e)
+        e = db_exec(app->db, a, &st_clear, p1, &res, detail);
     for (int rank = 0; rank < ntasks && !e; rank++) {
         bool gone;
         e = copy_file(app, a, run, job, arena_printf(a, "records-%d.csv", rank),
@@ -183,25 +221,29 @@ static const struct db_stmt st_broken = DB_STMT(
 static bool transient(enum err e)
 {
     return e == ERR_DB_UNAVAILABLE || e == ERR_CLUSTER_UNAVAILABLE || e == ERR_CLUSTER_TIMEOUT ||
-           e == ERR_CLUSTER_HOST_KEY || e == ERR_CLUSTER_AUTH;
+           e == ERR_CLUSTER_HOST_KEY || e == ERR_CLUSTER_AUTH || e == ERR_SERVICE_UNREACHABLE;
 }
 
 /* A run's state from its job's, as the agent names them (a loadgen job has no endpoint: its
- * "starting" is running). */
-static const char *run_state(const char *job_state)
+ * "starting" is running). "unknown" is final only when SLURM knows nothing of the job; a state the
+ * agent does not map (SUSPENDED, ...) keeps the run live. */
+static const char *run_state(const json_t *job)
 {
-    if (!job_state)
+    const char *st = json_string_value(json_object_get(job, "state"));
+    if (!st)
         return "unknown";
-    if (strcmp(job_state, "starting") == 0)
+    if (strcmp(st, "starting") == 0)
         return "running";
-    return job_state;
+    if (strcmp(st, "unknown") == 0 && json_string_value(json_object_get(job, "slurm_state")))
+        return "running";
+    return st;
 }
 
 static void apply(struct app *app, struct arena *a, PGresult *live, int i, const json_t *job)
 {
     int64_t run = db_int(live, i, 0), jobid = db_int(live, i, 1);
     int ntasks = (int)db_int(live, i, 2);
-    const char *state = run_state(json_string_value(json_object_get(job, "state")));
+    const char *state = run_state(job);
     const char *detail = "";
     enum err e;
     if (run_terminal(state)) {

@@ -14,7 +14,7 @@
 
 static const struct db_stmt st_list = DB_STMT(
     "runs_list",
-    DB_JSON_ROWS("SELECT " RUN_COLUMNS " FROM runs WHERE ($1::text IS NULL OR state = $1)"
+    DB_JSON_ROWS("SELECT " RUN_LIST_COLUMNS " FROM runs WHERE ($1::text IS NULL OR state = $1)"
                  " AND ($2::bigint IS NULL OR service_id = $2) AND ($3::timestamptz IS NULL OR created_at >= $3)"
                  " AND ($4::timestamptz IS NULL OR created_at < $4) AND ($5::bigint IS NULL OR id < $5)"
                  " ORDER BY id DESC LIMIT $6"),
@@ -70,10 +70,13 @@ static const struct db_stmt st_exists = DB_STMT("runs_exists", "SELECT 1 FROM ru
 #define RECORDS_CSV_HEADER                                                                                             \
     "rank,seq,phase,scheduled_us,sent_us,first_chunk_us,last_chunk_us,done_us,itl_us,prompt_tokens,"                   \
     "completion_tokens,tokens_estimated,http_status,error_class\n"
+/* concat_ws skips NULLs: every column goes through coalesce so that an absent value is an empty field. */
 #define RECORDS_CSV_SQL                                                                                                \
-    "SELECT concat_ws(',', rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us,"           \
-    " CASE WHEN itl_us IS NULL THEN '' ELSE '\"' || itl_us::text || '\"' END, prompt_tokens, completion_tokens,"       \
-    " CASE WHEN tokens_estimated THEN 't' ELSE 'f' END, http_status, error_class) || E'\\n'"                          \
+    "SELECT concat_ws(',', rank, seq, phase, scheduled_us, sent_us, coalesce(first_chunk_us::text, ''),"               \
+    " coalesce(last_chunk_us::text, ''), coalesce(done_us::text, ''),"                                                 \
+    " coalesce('\"' || itl_us::text || '\"', ''), coalesce(prompt_tokens::text, ''),"                                  \
+    " coalesce(completion_tokens::text, ''), CASE WHEN tokens_estimated THEN 't' ELSE 'f' END,"                        \
+    " coalesce(http_status::text, ''), coalesce(error_class, '')) || E'\\n'"                                          \
     " FROM request_records WHERE run_id = $1 ORDER BY rank, seq"
 
 static int csv_row(void *ctx, const PGresult *res)

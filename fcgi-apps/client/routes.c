@@ -5,6 +5,7 @@
 #include "h_runs.h"
 #include "h_system.h"
 #include "runs.h"
+#include "slurm_opts.h"
 #include "workload.h"
 
 static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
@@ -34,7 +35,7 @@ static const struct field records_params[] = {
     F_ENUM("format", F_OPT, formats),
     F_INT("after_rank", F_OPT, 0, INT32_MAX),
     F_INT("after_seq", F_OPT, 0, INT64_MAX),
-    F_INT("limit", F_OPT, 1, 10000),
+    F_INT("limit", F_OPT, 1, 2000),
     F_END,
 };
 
@@ -46,15 +47,17 @@ static const struct field target_fields[] = {
 };
 
 /* The SLURM options of the run's job (as aifb-agent's submit takes them). */
+#define SLURM_NAME "^" SLURM_NAME_PATTERN "$"
+#define TIME_LIMIT "^" SLURM_TIME_PATTERN "$"
 static const struct field slurm_fields[] = {
     F_INT("nodes", F_OPT, 1, 1024),
     F_INT("ntasks", F_OPT, 1, 1024),
     F_INT("cpus_per_task", F_OPT, 1, 1024),
-    F_STR("time_limit", F_OPT, 1, 32, "^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"),
-    F_STR("partition", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("account", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("qos", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("mem", F_OPT, 1, 16, "^[0-9]+[KMGT]?$"),
+    F_STR("time_limit", F_OPT, 1, 32, TIME_LIMIT),
+    F_STR("partition", F_OPT, 1, 64, SLURM_NAME),
+    F_STR("account", F_OPT, 1, 64, SLURM_NAME),
+    F_STR("qos", F_OPT, 1, 64, SLURM_NAME),
+    F_STR("mem", F_OPT, 1, 16, "^" SLURM_MEM_PATTERN "$"),
     F_END,
 };
 
@@ -73,7 +76,7 @@ static const struct field run_body[] = {
     F_STR("model", F_OPT, 1, 256, NULL),
     F_INT("max_tokens", F_OPT, 1, WORKLOAD_MAX_TOKENS),
     F_NUM("temperature", F_OPT, 0, 2),
-    F_STR("time_limit", F_OPT, 1, 32, "^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"),
+    F_STR("time_limit", F_OPT, 1, 32, TIME_LIMIT),
     F_END,
 };
 

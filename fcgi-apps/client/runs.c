@@ -164,12 +164,24 @@ static enum err build_workload(struct req *r, const struct target *t, json_t **o
     return ERR_OK;
 }
 
+/* The ranks of the run: slurm.ntasks, else one per node. */
+static int64_t run_ntasks(const struct req *r)
+{
+    const json_t *slurm = json_object_get(r->body, "slurm");
+    int64_t ntasks = json_integer_value(json_object_get(slurm, "ntasks"));
+    int64_t nodes = json_integer_value(json_object_get(slurm, "nodes"));
+    return ntasks > 0 ? ntasks : nodes > 0 ? nodes : 1;
+}
+
 /* The agent's submit request: the loadgen recipe, the workload as its one parameter, the job's
  * SLURM options from the request's "slurm" object (and the seed's time_limit). */
 static json_t *submit_request(struct req *r, int64_t id, const char *workload_text)
 {
     const json_t *slurm = json_object_get(r->body, "slurm");
     json_t *in = slurm ? json_deep_copy(slurm) : json_object();
+    /* always the task count: with --nodes alone srun starts one task per node, and the finisher must
+     * know how many ranks to load */
+    json_object_set_new(in, "ntasks", json_integer(run_ntasks(r)));
     const json_t *tl = json_object_get(r->body, "time_limit");
     if (tl && !json_object_get(in, "time_limit"))
         json_object_set(in, "time_limit", (json_t *)tl);
@@ -195,13 +207,12 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
 {
     struct db *db = r->app->db;
     const json_t *slurm = json_object_get(r->body, "slurm");
-    int64_t ntasks = json_integer_value(json_object_get(slurm, "ntasks"));
     json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
                      : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
                                  (json_int_t)strtoll(t->service_id ? t->service_id : t->group_id, NULL, 10));
     json_t *cfg = req_own_json(r, json_pack("{s:o, s:O, s:O?}", "target", target, "workload", w, "slurm", slurm));
     const char *ins[] = {req_body_text(r, "name"), t->service_id, t->group_id, t->url, dump(r, cfg),
-                         arena_printf(r->arena, "%lld", (long long)(ntasks > 0 ? ntasks : 1))};
+                         arena_printf(r->arena, "%lld", (long long)run_ntasks(r))};
     PGresult *res;
     json_t *answer;
     enum err e = db_command(db, r->arena, "BEGIN", &r->detail);
@@ -239,6 +250,10 @@ enum err h_runs_create(struct req *r)
 {
     struct target t;
     json_t *w = NULL, *answer;
+    const json_t *slurm = json_object_get(r->body, "slurm");
+    if (json_integer_value(json_object_get(slurm, "ntasks")) &&
+        json_integer_value(json_object_get(slurm, "ntasks")) < json_integer_value(json_object_get(slurm, "nodes")))
+        return req_fail(r, ERR_INVALID_INPUT, "field=slurm.ntasks: must be at least slurm.nodes (a rank per node)");
     enum err e = pick_target(r, &t);
     if (!e)
         e = build_workload(r, &t, &w);

@@ -11,10 +11,12 @@
 #include "err.h"
 #include "req.h"
 
-/* A run's columns as the API shows them. */
-#define RUN_COLUMNS                                                                                                    \
-    "id, name, service_id, group_id, target_url, config, state, slurm_job_id, ntasks, summary, error,"                 \
+/* A run's columns as the API shows them; lists leave out the config, which may hold a megabyte of
+ * inline prompts. */
+#define RUN_LIST_COLUMNS                                                                                               \
+    "id, name, service_id, group_id, target_url, state, slurm_job_id, ntasks, summary, error,"                         \
     " records_loaded, created_at, started_at, ended_at"
+#define RUN_COLUMNS RUN_LIST_COLUMNS ", config"
 
 /* One run by id ($1), as JSON. */
 extern const struct db_stmt runs_st_get;

@@ -1,6 +1,8 @@
 /* routes: every route of aifb-server, with its role, body limit and declared inputs. */
 #include "routes.h"
 
+#include "slurm_opts.h"
+
 #include "h_dataplane.h"
 #include "h_groups.h"
 #include "h_logs.h"
@@ -33,8 +35,8 @@ static const struct field list_params[] = {
 
 #define RECIPE_PATTERN "^[a-z0-9][a-z0-9_-]{0,63}$"
 #define NAME_PATTERN "^[A-Za-z0-9][A-Za-z0-9 ._@:-]*$"
-#define SLURM_NAME_PATTERN "^[A-Za-z0-9._-]{1,64}$"
-#define TIME_LIMIT_PATTERN "^([0-9]+-)?[0-9]{1,2}(:[0-9]{2}){0,2}$"
+#define SLURM_NAME "^" SLURM_NAME_PATTERN "$"
+#define TIME_LIMIT_PATTERN "^" SLURM_TIME_PATTERN "$"
 
 static const struct field name_param[] = {F_STR("name", F_REQ, 1, 64, RECIPE_PATTERN), F_END};
 
@@ -47,9 +49,9 @@ static const struct field service_body[] = {
     F_OBJ("params", F_OPT, NULL),
     F_OBJ("config", F_OPT, NULL),
     F_STR("time_limit", F_OPT, 1, 16, TIME_LIMIT_PATTERN),
-    F_STR("partition", F_OPT, 1, 64, SLURM_NAME_PATTERN),
-    F_STR("account", F_OPT, 1, 64, SLURM_NAME_PATTERN),
-    F_STR("qos", F_OPT, 1, 64, SLURM_NAME_PATTERN),
+    F_STR("partition", F_OPT, 1, 64, SLURM_NAME),
+    F_STR("account", F_OPT, 1, 64, SLURM_NAME),
+    F_STR("qos", F_OPT, 1, 64, SLURM_NAME),
     F_INT("nodes", F_OPT, 1, 64),
     F_END,
 };

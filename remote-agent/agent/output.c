@@ -78,8 +78,11 @@ enum err output_verb(struct agent *ag, int argc, char **argv, json_t **reply)
         ag->detail = arena_printf(ag->arena, "job_id=%" PRId64, id);
         return ERR_JOB_NOT_FOUND;
     }
-    const char *path = arena_printf(ag->arena, "%s/%s", state_job_dir(ag->arena, ag->state_dir, id), argv[1]);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    /* neither the job's folder nor the file may be a link (a job could swap its folder for one) */
+    int dir = open(state_job_dir(ag->arena, ag->state_dir, id), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = dir < 0 ? -1 : openat(dir, argv[1], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (dir >= 0)
+        close(dir);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)

@@ -11,12 +11,13 @@
 #include "buf.h"
 #include "input.h"
 #include "out.h"
+#include "slurm_opts.h"
 #include "render.h"
 #include "state.h"
 
-#define NAME_PATTERN "[A-Za-z0-9._-]{1,64}"
-#define TIME_PATTERN "([0-9]+-)?[0-9]{1,2}(:[0-9]{2}){0,2}"
-#define MEM_PATTERN "[0-9]{1,9}[KMGT]?"
+#define NAME_PATTERN SLURM_NAME_PATTERN
+#define TIME_PATTERN SLURM_TIME_PATTERN
+#define MEM_PATTERN SLURM_MEM_PATTERN
 
 static const struct field request_fields[] = {
     F_STR("recipe", F_REQ, 1, 64, RECIPE_NAME_PATTERN),

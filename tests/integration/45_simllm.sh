@@ -34,22 +34,6 @@ if [ ! -x "$SIM" ] || [ ! -x "$PROBE" ]; then
     exit
 fi
 
-# start_sim NAME ARGS...: starts a simulator on a free port; sets PORT, BASE (for lib.sh's http) and
-# SIM_PID. Its stdout and stderr go to $TMP/NAME.out and $TMP/NAME.log.
-start_sim() {
-    local name=$1
-    shift
-    "${PRIO[@]}" "$SIM" --port 0 --port-file "$TMP/$name.port" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
-    SIM_PID=$!
-    PIDS+=("$SIM_PID")
-    if ! wait_for 10 test -s "$TMP/$name.port"; then
-        fail "$name starts" "$(cat "$TMP/$name.log")"
-        return 1
-    fi
-    PORT=$(cat "$TMP/$name.port")
-    BASE="http://127.0.0.1:$PORT"
-}
-
 # stop_sim NAME: SIGTERM, a clean exit, and no sanitizer report in its log.
 stop_sim() {
     kill -TERM "$SIM_PID"
@@ -134,6 +118,7 @@ metric() { # metric NAME_AND_LABELS: its value in /metrics now
 
 echo "== basics"
 start_sim main --ttft-ms 50 --itl-ms 10 --max-num-seqs 1024 || { finish; exit; }
+BASE=$SIM_URL
 want="aifb-simllm: listening on 127.0.0.1:$PORT, model $MODEL, ttft 50 ms, itl 10 ms, max_num_seqs 1024"
 [ "$(head -n 1 "$TMP/main.out")" = "$want" ] && pass "start line" || fail "start line" "$(cat "$TMP/main.out")"
 
@@ -288,6 +273,7 @@ stop_sim main
 echo "== 2000 concurrent streams (--itl-ms 5, 200 tokens)"
 PRIO=("${NICE[@]}")
 start_sim big --ttft-ms 50 --itl-ms 5 --max-num-seqs 4096 || { finish; exit; }
+BASE=$SIM_URL
 probe big --streams 2000 --requests 2000 --max-tokens 200 --timeout 120 &
 bpid=$!
 all_open() { [ "$(metric "vllm:num_requests_running{model_name=\"$MODEL\"}")" = 2000.0 ]; }
@@ -303,6 +289,7 @@ PRIO=("${RT[@]}")
 
 echo "== queueing: --max-num-seqs 4, 8 requests"
 start_sim queue --ttft-ms 500 --itl-ms 10 --max-num-seqs 4 || { finish; exit; }
+BASE=$SIM_URL
 "${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 8 --requests 8 --max-tokens 1 \
     --records "$TMP/queue.jsonl" \
     >"$TMP/queue.sum" 2>&1 &
@@ -325,12 +312,14 @@ stop_sim queue
 
 echo "== --error-rate 1, --cut-rate 1"
 start_sim errors --error-rate 1 || { finish; exit; }
+BASE=$SIM_URL
 post /v1/completions '{"prompt":"a"}'
 check_vllm_error "--error-rate 1: 500 in vLLM's error shape" 500 InternalServerError
 post /v1/chat/completions '{"messages":[{"role":"user","content":"a"}],"stream":true}'
 check_vllm_error "--error-rate 1: streams too" 500 InternalServerError
 stop_sim errors
 start_sim cut --cut-rate 1 --ttft-ms 5 --itl-ms 5 --ttft-per-token-ms 0.5 || { finish; exit; }
+BASE=$SIM_URL
 post /v1/completions "{\"prompt\":[$(seq -s, 1 40)],\"max_tokens\":1}"
 check_json "--ttft-per-token-ms 0.5: 40 prompt tokens add 20 ms to TTFT" \
     '((.aifb_sim.first_token_ns - .aifb_sim.scheduled_ns) / 1e6 - 25 | fabs) < 2'
@@ -343,6 +332,7 @@ stop_sim cut
 
 echo "== /aifb/stall"
 start_sim stall --ttft-ms 20 --itl-ms 50 || { finish; exit; }
+BASE=$SIM_URL
 "${PRIO[@]}" "$PROBE" --url "$BASE" --model "$MODEL" --streams 1 --requests 1 --max-tokens 20 \
     --records "$TMP/stall.jsonl" \
     >"$TMP/stall.sum" 2>&1 &

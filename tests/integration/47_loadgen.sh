@@ -37,20 +37,6 @@ if [ ! -x "$SIM" ] || [ ! -x "$LOADGEN" ]; then
     exit
 fi
 
-# start_sim NAME ARGS...: a simulator on a free port; sets SIM_PID and SIM_URL.
-start_sim() {
-    local name=$1
-    shift
-    "${PRIO[@]}" "$SIM" --port 0 --port-file "$TMP/$name.port" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
-    SIM_PID=$!
-    PIDS+=("$SIM_PID")
-    if ! wait_for 10 test -s "$TMP/$name.port"; then
-        fail "$name: simulator starts" "$(cat "$TMP/$name.log")"
-        return 1
-    fi
-    SIM_URL="http://127.0.0.1:$(cat "$TMP/$name.port")"
-}
-
 stop_sim() {
     kill -TERM "$SIM_PID" 2>/dev/null
     wait "$SIM_PID" 2>/dev/null

@@ -146,6 +146,13 @@ auth "$READ" GET "/api/client/v1/runs/$R1/records?format=csv"
 check "CSV 200" 200
 [ "$(printf '%s\n' "$BODY" | wc -l)" = 41 ] && grep -q '^content-disposition: attachment' <<<"$HEADERS" &&
     pass "CSV download: a header and 40 lines" || fail "CSV download" "$(printf '%s\n' "$BODY" | wc -l) lines"
+printf '%s\n' "$BODY" >"$TMP/records.csv"
+/usr/bin/python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+bad = [i for i, r in enumerate(rows) if len(r) != len(rows[0])]
+sys.exit(1 if bad or len(rows[0]) != 14 or rows[1][13] != "" or not rows[1][8].startswith("{") else 0)' "$TMP/records.csv" &&
+    pass "every CSV row has the header's 14 fields, an absent value an empty one" ||
+    fail "CSV fields" "$(head -n 2 "$TMP/records.csv")"
 auth "$READ" GET "/api/client/v1/runs/$R1/compare/$R2"
 check "compare 200" 200
 check_json "compare gives each metric side by side with the difference" '[.metrics[] | select(.metric == "completed")][0] | .a == 40 and .b > 2000 and .difference == .b - 40'

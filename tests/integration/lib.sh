@@ -87,6 +87,23 @@ wait_for() {
     done
 }
 
+# start_sim NAME ARGS...: an aifb-simllm ($SIM, prefixed by the PRIO array) on a free port of
+# 127.0.0.1; sets SIM_PID (also added to PIDS), PORT and SIM_URL. Its stdout and stderr go to
+# $TMP/NAME.out and $TMP/NAME.log. Returns 1 (with a failure counted) when it does not start.
+start_sim() {
+    local name=$1
+    shift
+    "${PRIO[@]}" "$SIM" --port 0 --port-file "$TMP/$name.port" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
+    SIM_PID=$!
+    PIDS+=("$SIM_PID")
+    if ! wait_for 10 test -s "$TMP/$name.port"; then
+        fail "$name: simulator starts" "$(cat "$TMP/$name.log")"
+        return 1
+    fi
+    PORT=$(cat "$TMP/$name.port")
+    SIM_URL="http://127.0.0.1:$PORT"
+}
+
 # A token of ROLE, made through the stack script (the C program inserts only its hash).
 new_token() {
     "$ROOT/scripts/stack" token "$1" "test-$1-$$" | tail -n 1

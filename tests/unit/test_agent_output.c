@@ -113,6 +113,13 @@ START_TEST(test_refusals)
     ck_assert_str_eq(out, "");
     ck_assert_int_eq(mkdir(arena_printf(arena, "%s/sub", state_job_dir(arena, dir, 42)), 0700), 0);
     ck_assert_int_eq(run("42", "sub", out, sizeof(out)), ERR_OUTPUT_NOT_FOUND);
+    /* a job's folder swapped for a link to another folder with the same file name */
+    put("records-0.csv", "secret\n");
+    const char *jobs = arena_printf(arena, "%s/jobs", dir);
+    ck_assert_int_eq(rename(arena_printf(arena, "%s/42", jobs), arena_printf(arena, "%s/elsewhere", tmpdir)), 0);
+    ck_assert_int_eq(symlink(arena_printf(arena, "%s/elsewhere", tmpdir), arena_printf(arena, "%s/42", jobs)), 0);
+    ck_assert_int_ne(run("42", "records-0.csv", out, sizeof(out)), ERR_OK);
+    ck_assert_str_eq(out, "");
 }
 END_TEST
 
