@@ -74,6 +74,16 @@ SELECT run_id, metric, count(*) AS n, avg(value) AS mean,
        percentile_cont(0.999) WITHIN GROUP (ORDER BY value) AS p99_9
 FROM run_metric_values GROUP BY run_id, metric;
 
+-- run_latency_summary kept when a run is loaded, so that reading a large run's results costs a lookup.
+CREATE TABLE run_latency (
+    run_id bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    metric text NOT NULL,
+    n      bigint NOT NULL,
+    mean   float8, median float8, std float8, min float8, max float8,
+    p90    float8, p95 float8, p99 float8, p99_9 float8,
+    PRIMARY KEY (run_id, metric)
+);
+
 -- Per run: counts, window and throughputs (the measure phase).
 CREATE VIEW run_totals AS
 SELECT run_id,

@@ -34,8 +34,14 @@ static const struct db_stmt st_state = DB_STMT(
     2, true);
 static const struct db_stmt st_clear =
     DB_STMT("finish_clear",
-            "WITH a AS (DELETE FROM request_records WHERE run_id = $1) DELETE FROM run_timeline WHERE run_id = $1", 1,
-            false);
+            "WITH a AS (DELETE FROM request_records WHERE run_id = $1), b AS (DELETE FROM run_latency WHERE run_id = $1)"
+            " DELETE FROM run_timeline WHERE run_id = $1",
+            1, false);
+static const struct db_stmt st_latency =
+    DB_STMT("finish_latency",
+            "INSERT INTO run_latency SELECT run_id, metric, n, mean, median, std, min, max, p90, p95, p99, p99_9"
+            " FROM run_latency_summary WHERE run_id = $1",
+            1, false);
 static const struct db_stmt st_done = DB_STMT(
     "finish_done",
     "UPDATE runs SET state = $2, error = $3, records_loaded = (SELECT count(*) FROM request_records WHERE run_id = $1),"
@@ -200,6 +206,8 @@ static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t 
     const char *p2[] = {id, missing && strcmp(state, "completed") == 0 ? "failed" : state, why,
                         arena_strdup(a, ranks_text)};
     free(ranks_text);
+    if (!e)
+        e = db_exec(app->db, a, &st_latency, p1, &res, detail);
     if (!e)
         e = db_exec(app->db, a, &st_done, p2, &res, detail);
     if (!e)

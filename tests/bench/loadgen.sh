@@ -81,15 +81,18 @@ stop_sim() {
     SIM_PID=
 }
 
-# loadgen NAME CONCURRENCY SECONDS: one closed-loop run of aifb-loadgen (prefixed by PRIO) against
-# BASE; its summary lands in $TMP/NAME/summary.json. Prints nothing; returns its exit status.
+# loadgen NAME CONCURRENCY SECONDS [RAMP]: one closed-loop run of aifb-loadgen (prefixed by PRIO)
+# against BASE; with RAMP (s) the streams start over that long and the first RAMP + 0.5 s are left
+# out as warm-up (as sse_probe spreads its starts). Its summary lands in $TMP/NAME/summary.json.
+# Prints nothing; returns its exit status.
 loadgen() {
     local dir=$TMP/$1 rc=0
     mkdir -p "$dir"
     jq -n --arg t "$BASE" --arg m "$MODEL" --arg p "$PROMPT" --argjson k "$TOKENS" --argjson c "$2" \
-        --argjson d "$3" '{targets: [$t], model: $m, stream: true, max_tokens: $k, ignore_eos: true,
-        temperature: 0, load: {mode: "closed", concurrency: $c}, duration_s: $d, seed: 1,
-        prompts: {source: "inline", items: [$p]}}' >"$dir/workload.json"
+        --argjson d "$3" --argjson r "${4:-0}" '{targets: [$t], model: $m, stream: true, max_tokens: $k,
+        ignore_eos: true, temperature: 0, load: {mode: "closed", concurrency: $c}, duration_s: $d, seed: 1,
+        prompts: {source: "inline", items: [$p]}} | if $r > 0 then .load.ramp_s = $r | .warmup_s = $r + 0.5
+        else . end' >"$dir/workload.json"
     "${PRIO[@]}" "$LOADGEN" --config "$dir/workload.json" --out "$dir" --rank 0 --ranks 1 --json >"$dir/stdout" 2>"$dir/stderr" || rc=$?
     if [ -s "$dir/summary-0.json" ]; then
         cp "$dir/summary-0.json" "$dir/summary.json"
@@ -261,7 +264,7 @@ for s in $STREAMS; do
         '[.ttft_ms.p50 - $t, .ttft_ms.p99 - $t, .itl_ms.p50 - $i, .itl_ms.p99 - $i, .ok] | @tsv' "$TMP/paced-$s.json" \
         2>/dev/null || echo "- - - - -")
     LG_ROW[$s]="- - - - -"
-    if [ "$HAVE_LOADGEN" = 1 ] && loadgen "timing-$s" "$s" "$TIMING_S"; then
+    if [ "$HAVE_LOADGEN" = 1 ] && loadgen "timing-$s" "$s" "$TIMING_S" "$([ "$s" -gt 1 ] && echo 1)"; then
         LG_ROW[$s]=$(jq -r --argjson t "$TTFT" --argjson i "$ITL" '[.median_ttft_ms - $t, .p99_ttft_ms - $t,
             .median_itl_ms - $i, .p99_itl_ms - $i, .completed] | @tsv' "$TMP/timing-$s/summary.json")
     fi
