@@ -107,16 +107,15 @@ static int copy_bytes(void *ctx, const char *data, size_t len)
 static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name,
                           const char *sql, bool *missing, const char **detail)
 {
-    struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, {0}, false};
-    c.prefix_len = strlen(c.prefix);
-    buf_init(&c.partial, 1 << 20);
-    arena_defer(a, buf_free_cb, &c.partial);
     *missing = false;
     enum err e = db_command(app->db, a, "SAVEPOINT aifb_copy", detail);
     if (!e)
         e = db_copy_in(app->db, a, sql, detail);
     if (e)
         return e;
+    struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, {0}, false};
+    c.prefix_len = strlen(c.prefix);
+    buf_init(&c.partial, 1 << 20);
     enum err got = agent_output(app, a, job, name, OUTPUT_TIMEOUT_S, copy_bytes, &c, detail);
     int64_t rows;
     const char *d2;
@@ -124,13 +123,17 @@ static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t
         if (c.partial.len)
             log_warn("runs: run %lld: %s ends in a cut line of %zu bytes (its rank was killed): dropped",
                      (long long)run, name, c.partial.len);
-        return db_copy_end(app->db, a, NULL, &rows, detail);
+        e = db_copy_end(app->db, a, NULL, &rows, detail);
+    } else {
+        e = db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
+        *missing = got == ERR_OUTPUT_NOT_FOUND;
+        if (*missing)
+            e = db_command(app->db, a, "ROLLBACK TO SAVEPOINT aifb_copy", detail);
+        else /* the sink failed: the connection's own state says why */
+            e = got ? got : e == ERR_DB_UNAVAILABLE || !db_connected(app->db) ? ERR_DB_UNAVAILABLE : ERR_DB_ERROR;
     }
-    e = db_copy_end(app->db, a, "the file could not be read whole", &rows, &d2);
-    *missing = got == ERR_OUTPUT_NOT_FOUND;
-    if (!*missing) /* the sink failed: the connection's own error says why */
-        return got ? got : e == ERR_DB_UNAVAILABLE || !db_connected(app->db) ? ERR_DB_UNAVAILABLE : ERR_DB_ERROR;
-    return db_command(app->db, a, "ROLLBACK TO SAVEPOINT aifb_copy", detail);
+    buf_free(&c.partial);
+    return e;
 }
 
 static int keep_bytes(void *ctx, const char *data, size_t len)
