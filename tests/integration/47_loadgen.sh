@@ -373,6 +373,32 @@ else
 fi
 stop_sim
 
+echo "== the chat API, whole answers, stages, a model asked of the server"
+start_sim apis --ttft-ms 10 --itl-ms 2 --model aifb/other-model || { finish; exit; }
+workload chat '{api: "chat", max_tokens: 12, requests: 20, load: {concurrency: 4}}'
+jq '.model = "aifb/other-model"' "$TMP/chat.json" >"$TMP/chat.tmp" && mv "$TMP/chat.tmp" "$TMP/chat.json"
+lg chat
+[ "$LG_RC" = 0 ] && jq -e '.completed == 20 and .failed == 0 and .total_output_tokens == 240 and .tokens_estimated == 0
+    and (.median_ttft_ms - 10 | fabs) < 3 and (.median_itl_ms - 2 | fabs) < 1' >/dev/null <<<"$SUM" &&
+    pass "chat completions, streamed: 20 answers of 12 tokens, usage from the server, TTFT and ITL as set" ||
+    fail "chat" "rc $LG_RC $(jq -c '{completed, failed, total_output_tokens, tokens_estimated, median_ttft_ms, median_itl_ms, errors}' <<<"$SUM") $(tail -c 300 "$TMP/chat.stderr")"
+workload whole '{stream: false, max_tokens: 12, requests: 20, load: {concurrency: 4}}'
+jq 'del(.model)' "$TMP/whole.json" >"$TMP/whole.tmp" && mv "$TMP/whole.tmp" "$TMP/whole.json"
+lg whole
+[ "$LG_RC" = 0 ] && jq -e '.completed == 20 and .failed == 0 and .total_output_tokens == 240 and
+    (.median_ttft_ms - .median_e2el_ms | fabs) < 0.001 and .median_itl_ms == null' >/dev/null <<<"$SUM" &&
+    pass "whole answers (stream false): TTFT is the whole answer's time, no ITL; the model came from /v1/models" ||
+    fail "stream false" "rc $LG_RC $(jq -c '{completed, failed, total_output_tokens, median_ttft_ms, median_e2el_ms, median_itl_ms, errors}' <<<"$SUM") $(tail -c 300 "$TMP/whole.stderr")"
+workload staged '{max_tokens: 4, load: {mode: "open", arrival: "constant", stages: [{duration_s: 1, rate: 20},
+    {duration_s: 1, rate: 0}, {duration_s: 1, rate: 60}]}}'
+lg staged
+per_stage=$(records staged | awk -F, -v t0="$(records staged | awk -F, 'NR == 1 || $4 < m { m = $4 } END { print m }')" \
+    '{ s = int(($4 - t0) / 1e6); if (s > 2) s = 2; c[s]++ } END { printf "%d %d %d", c[0], c[1], c[2] }')
+[ "$LG_RC" = 0 ] && [ "$per_stage" = "20 0 60" ] &&
+    pass "stages: 20, then 0, then 60 requests in their seconds (constant arrivals)" ||
+    fail "stages" "rc $LG_RC, per stage: $per_stage"
+stop_sim
+
 bad=$(grep -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$TMP/loadgen.stderr" | head -n 3)
 [ -z "$bad" ] && pass "no sanitizer report from any aifb-loadgen run" || fail "sanitizer" "$bad"
 finish
