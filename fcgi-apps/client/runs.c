@@ -223,8 +223,11 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
     *id = db_int(res, 0, 0);
     json_object_set_new(w, "run_id", json_integer(*id));
     if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, submit_request(r, *id, dump(r, w)), &answer,
-                        &r->detail)))
+                        &r->detail))) {
+        if (agent_unknown_outcome(e)) /* sbatch may have run: no job without its row */
+            agent_cancel_named(r->app, r->arena, arena_printf(r->arena, "aifb-run-%lld", (long long)*id));
         goto out;
+    }
     json_int_t job = json_integer_value(json_object_get(answer, "job_id"));
     if (job <= 0) {
         e = req_fail(r, ERR_AGENT_FAILED, "submit answered no job_id");

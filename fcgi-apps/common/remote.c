@@ -151,3 +151,30 @@ enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload,
     enum err e = ssh_exec(app->ssh, a, cmd, stdin_data, strlen(stdin_data), outb, &status, detail);
     return e ? e : read_answer(a, "aifb-loadgen --check", status, outb, out, detail);
 }
+
+bool agent_unknown_outcome(enum err e)
+{
+    return e == ERR_CLUSTER_TIMEOUT || e == ERR_SLURM_TIMEOUT;
+}
+
+void agent_cancel_named(struct app *app, struct arena *a, const char *name)
+{
+    json_t *answer, *job, *ignored;
+    const char *detail;
+    size_t i;
+    if (agent_call(app, a, "list", NULL, 0, NULL, &answer, &detail)) {
+        log_warn("agent: a job named %s may run: list failed: %s", name, detail);
+        return;
+    }
+    json_array_foreach(json_object_get(answer, "jobs"), i, job)
+    {
+        const char *n = json_string_value(json_object_get(job, "job_name"));
+        if (!n || strcmp(n, name) != 0)
+            continue;
+        const char *id[] = {arena_printf(a, "%lld", (long long)json_integer_value(json_object_get(job, "job_id")))};
+        if (agent_call(app, a, "cancel", id, 1, NULL, &ignored, &detail))
+            log_warn("agent: cannot cancel job %s (%s): %s", id[0], name, detail);
+        else
+            log_warn("agent: cancelled job %s (%s), submitted although its answer was lost", id[0], name);
+    }
+}

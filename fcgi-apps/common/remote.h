@@ -5,6 +5,7 @@
 #define AIFB_REMOTE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,12 @@ enum err agent_output(struct app *app, struct arena *a, int64_t job_id, const ch
  * generator's own check of a workload, with its prompts file read where the job will read it.
  * ERR_OK with its answer, or its error (ERR_INVALID_INPUT naming the field) as agent_call. */
 enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload, json_t **out, const char **detail);
+
+/* True for the errors after which a submit may or may not have happened (the answer was lost). */
+bool agent_unknown_outcome(enum err e);
+
+/* Cancels every job of this agent named name: after a submit whose answer was lost, so that a job
+ * aifb has no row for does not run. Best effort; what it does is logged. */
+void agent_cancel_named(struct app *app, struct arena *a, const char *name);
 
 #endif

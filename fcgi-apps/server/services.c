@@ -95,6 +95,8 @@ enum err services_create(struct req *r, const char *name, const char *recipe, js
     *id = db_int(res, 0, 0);
     json_t *in = req_own_json(r, submit_request(recipe, params, submit, *id));
     if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail))) {
+        if (agent_unknown_outcome(e)) /* sbatch may have run: no job without its row */
+            agent_cancel_named(r->app, r->arena, json_string_value(json_object_get(in, "job_name")));
         /* The recipe is a field of this request: naming an unknown one is bad input, not a 404. */
         if (e == ERR_RECIPE_NOT_FOUND)
             e = req_fail(r, ERR_INVALID_INPUT,

@@ -207,6 +207,25 @@ wait_for 30 run_done "$R7"
 auth "$READ" GET "/api/client/v1/runs/$R7"
 check_json "it ends cancelled with no records and no error" '.state == "cancelled" and .records_loaded == 0 and .error == null'
 
+echo "== a submit whose answer is lost (sbatch ran, the reply timed out): the job is cancelled, no row"
+# an agent that submits, then says nothing for longer than aifb-client waits
+printf '#!/bin/sh\n"$(dirname "$0")/aifb-agent" "$@"\nrc=$?\n[ "$1" = submit ] && sleep 6\nexit $rc\n' |
+    runuser -u "$CUSER" -- tee "$CHOME/.aifb/bin/aifb-agent-slow" >/dev/null
+chmod 0755 "$CHOME/.aifb/bin/aifb-agent-slow"
+"$ROOT/scripts/stack" down client >/dev/null 2>&1
+AIFB_CLUSTER_AGENT=.aifb/bin/aifb-agent-slow AIFB_CLUSTER_TIMEOUT_MS=1500 "$ROOT/scripts/stack" up >/dev/null 2>&1
+rows_before=$(sql "SELECT count(*) FROM runs")
+create_run "{\"name\":\"lost-answer\",\"target\":{\"service_id\":$SID},\"workload\":{\"requests\":5}}"
+check_error "the lost answer is a 504" 504 cluster_timeout
+lost_job() { squeue -h -u "$CUSER" -t PENDING,RUNNING,CONFIGURING -o %j | grep -q '^aifb-run-'; }
+sleep 7 # the slow agent's sleep, then the client's cancel of what it submitted
+! lost_job && pass "the job it submitted was cancelled" || fail "lost answer" "$(squeue -h -u "$CUSER" -o '%i %j %T')"
+[ "$(sql "SELECT count(*) FROM runs")" = "$rows_before" ] && pass "and no run row stays" || fail "lost answer row" "a row stayed"
+grep -q 'submitted although its answer was lost' "$VAR/log/aifb-client.log" && pass "the client's log says what it did" ||
+    fail "lost answer log" "$(tail -n 3 "$VAR/log/aifb-client.log")"
+"$ROOT/scripts/stack" down client >/dev/null 2>&1
+"$ROOT/scripts/stack" up >/dev/null 2>&1
+
 echo "== errors and cut streams: counted by class, the run completes, no record lost"
 drop_service "$SID"
 new_service '{"ttft_ms":5,"itl_ms":2,"error_rate":0.2,"cut_rate":0.2,"seed":7}'
