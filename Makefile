@@ -78,14 +78,21 @@ ra:
 	@$(MAKE) --no-print-directory -C remote-agent BUILD=$(abspath $(BUILD)) OPT="$(CFLAGS)" CC="$(CC)" V="$(V)"
 $(RA_LIBS): ra ;
 
-# Unit tests of a cluster-side program are named test_<program>_*.c and link its library.
+# Unit tests of a cluster-side program are named test_<program>_*.c and link its library (-ldl: the GPU
+# exporter's NVML source uses dlopen).
 define ra_test_rule
 $(BUILD)/tests/unit/test_$(1)_%: $(BUILD)/obj/tests/unit/test_$(1)_%.o $(BUILD)/lib/libaifb-$(1).a \
 		$(BUILD)/lib/libaifb-ra-common.a
 	@mkdir -p $$(dir $$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson libcurl) -lm $(UNIT_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson libcurl) -lm -ldl $(UNIT_LDLIBS)
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_test_rule,$(p))))
+
+# The NVML stand-in of the GPU exporter's unit tests (a shared library the binding dlopens).
+$(BUILD)/tests/unit/nvml_recorded.so: tests/unit/nvml_recorded.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -shared -fPIC -O1 -o $@ $<
+$(BUILD)/tests/unit/test_gpu-exporter_nvml: | $(BUILD)/tests/unit/nvml_recorded.so
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/lib/libaifb-ra-common.a
 	@mkdir -p $(dir $@)
@@ -114,7 +121,7 @@ build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/
 	@$$(if $(V),,echo "  FUZZ $$@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
 		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
-		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson libcurl) -lm
+		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson libcurl) -lm -ldl
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
 
@@ -158,6 +165,7 @@ bench: deps apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/http.sh
 	@$(MAKE) --no-print-directory ra $(TOOL_BINS)
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/loadgen.sh
+	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/gpu_exporter.sh
 
 format:
 	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
