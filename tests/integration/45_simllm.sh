@@ -9,7 +9,6 @@ BIN=${AIFB_BIN:-$ROOT/build/bin}
 SIM=$BIN/aifb-simllm
 PROBE=$(dirname "$BIN")/tests/tools/sse_probe
 MODEL=aifb/sim-model
-PIDS=()
 # The machine is shared with builds. Where allowed (root), the simulator and the probe of the timing
 # checks run SCHED_FIFO, so that a compile next door cannot hold back their wake-ups: they sleep in
 # epoll between tokens and take no more CPU than they need (and the kernel caps real-time tasks at
@@ -20,13 +19,6 @@ chrt -f 10 true 2>/dev/null && RT=(chrt -f 10)
 NICE=()
 nice -n -10 true 2>/dev/null && NICE=(nice -n -10)
 PRIO=("${RT[@]}")
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 if [ ! -x "$SIM" ] || [ ! -x "$PROBE" ]; then
     fail "binaries" "need $SIM and $PROBE (make all)"

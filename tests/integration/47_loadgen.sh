@@ -12,7 +12,6 @@ SIM=$BIN/aifb-simllm
 LOADGEN=$BIN/aifb-loadgen
 MODEL=aifb/sim-model
 PUSH="http://127.0.0.1:${AIFB_PUSH_PORT:-9091}"
-PIDS=()
 # As 45_simllm.sh: where allowed, the simulator and the load generator run SCHED_FIFO, so that a
 # build next door cannot hold back their wake-ups (both sleep in epoll between chunks); else nice.
 PRIO=()
@@ -21,15 +20,6 @@ if chrt -f 10 true 2>/dev/null; then
 elif nice -n -10 true 2>/dev/null; then
     PRIO=(nice -n -10)
 fi
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { printf '  skip  %s\n' "$1"; }
-info() { printf '  info  %s\n' "$1"; }
 
 if [ ! -x "$SIM" ] || [ ! -x "$LOADGEN" ]; then
     fail "binaries" "need $SIM and $LOADGEN (make all)"

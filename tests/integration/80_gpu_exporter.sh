@@ -15,16 +15,6 @@ PUSH="http://127.0.0.1:${AIFB_PUSH_PORT:-9091}"
 PROM="http://127.0.0.1:${AIFB_PROM_PORT:-9090}"
 UUID=GPU-24ed5512-1c52-cc5f-1ef3-80a906fc33ae
 HOSTL=aifb-it-$$ # a host label of this run's own, so that nothing else's series match
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { printf '  skip  %s\n' "$1"; }
-info() { printf '  info  %s\n' "$1"; }
 unset SLURM_JOB_ID # a suite run inside a job would label everything with it
 
 for f in "$EXP" "$NVML_CSV" "$SMI_CSV"; do

@@ -7,8 +7,17 @@ BASE="http://127.0.0.1:${AIFB_HTTP_PORT:-8080}"
 PASSED=0
 FAILED=0
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+PIDS=() # background processes a suite starts: killed when it exits
+cleanup_suite() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup_suite EXIT
 
+skip() { printf '  skip  %s\n' "$1"; }
+info() { printf '  info  %s\n' "$1"; }
 pass() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$1"; }
 fail() { FAILED=$((FAILED + 1)); printf '  FAIL  %s: %s\n' "$1" "$2"; }
 
