@@ -1,6 +1,7 @@
-/* routes: every route of aifb-monitoring (scrape targets; sessions and collection come next). */
+/* routes: every route of aifb-monitoring (scrape targets, sessions; collection comes next). */
 #include "routes.h"
 
+#include "h_sessions.h"
 #include "h_system.h"
 #include "h_targets.h"
 
@@ -25,6 +26,29 @@ static const struct field target_list_params[] = {
     F_END,
 };
 
+/* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them. */
+#define TIME_PATTERN                                                                                                   \
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+
+static const struct field session_body[] = {
+    F_STR("label", F_REQ, 1, 128, "^[[:print:]]+$"),
+    F_ARR("services", F_OPT, 0, 256),
+    F_ARR("runs", F_OPT, 0, 256),
+    F_STR("starts_at", F_OPT, 10, 40, TIME_PATTERN),
+    F_STR("ends_at", F_OPT, 10, 40, TIME_PATTERN),
+    F_NUM("duration_s", F_OPT, 0.001, 31 * 86400),
+    F_NUM("step_s", F_OPT, 0.001, 86400),
+    F_END,
+};
+
+static const char *const session_states[] = {"active", "closed", "collected", NULL};
+static const struct field session_list_params[] = {
+    F_ENUM("state", F_OPT, session_states),
+    F_INT("limit", F_OPT, 1, 1000),
+    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_END,
+};
+
 static const struct route routes[] = {
     SYSTEM_ROUTES,
     {HTTP_GET, "/v1/targets/http_sd", h_targets_http_sd, ROLE_READ, 0, NULL, NULL},
@@ -32,9 +56,15 @@ static const struct route routes[] = {
     {HTTP_POST, "/v1/targets", h_targets_create, ROLE_OPERATE, 16384, NULL, target_body},
     {HTTP_GET, "/v1/targets/{id}", h_targets_get, ROLE_READ, 0, id_param, NULL},
     {HTTP_DELETE, "/v1/targets/{id}", h_targets_delete, ROLE_OPERATE, 0, id_param, NULL},
+    {HTTP_GET, "/v1/sessions", h_sessions_list, ROLE_READ, 0, session_list_params, NULL},
+    {HTTP_POST, "/v1/sessions", h_sessions_create, ROLE_OPERATE, 65536, NULL, session_body},
+    {HTTP_GET, "/v1/sessions/{id}", h_sessions_get, ROLE_READ, 0, id_param, NULL},
+    {HTTP_POST, "/v1/sessions/{id}/stop", h_sessions_stop, ROLE_OPERATE, 0, id_param, NULL},
+    {HTTP_DELETE, "/v1/sessions/{id}", h_sessions_delete, ROLE_OPERATE, 0, id_param, NULL},
 };
 
 const struct app_def monitoring_app = {
     .name = "monitoring",
     .table = {"/api/monitoring", routes, sizeof(routes) / sizeof(routes[0])},
+    .tick = sessions_close_ended,
 };

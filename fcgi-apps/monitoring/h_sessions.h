@@ -1,0 +1,23 @@
+/* h_sessions: monitoring sessions, a labelled time window over services and runs whose metrics are
+ * to be kept: create (checked: the window, the services and runs it watches, the step), list, get
+ * (with the seconds left), stop (the window ends now), delete; and the periodic close of windows
+ * that have ended. Collection into PostgreSQL comes next. */
+#ifndef AIFB_MONITORING_H_SESSIONS_H
+#define AIFB_MONITORING_H_SESSIONS_H
+
+#include "arena.h"
+#include "err.h"
+
+struct req;
+struct app;
+
+enum err h_sessions_create(struct req *r);
+enum err h_sessions_list(struct req *r);
+enum err h_sessions_get(struct req *r);
+enum err h_sessions_stop(struct req *r);
+enum err h_sessions_delete(struct req *r);
+
+/* The tick: under aifb-monitoring's advisory lock, closes every active session whose end has come. */
+void sessions_close_ended(struct app *app, struct arena *a);
+
+#endif
