@@ -116,7 +116,7 @@ static enum err window(struct req *r, const char **s, const char **e)
         return req_fail(r, ERR_INVALID_INPUT, "field=%s: not a valid time", p[0] ? "starts_at" : "ends_at");
     if (err)
         return err;
-    int verdict = atoi(PQgetvalue(res, 0, 2));
+    int64_t verdict = db_int(res, 0, 2);
     if (verdict == 1)
         return req_fail(r, ERR_INVALID_INPUT,
                         "field=starts_at: is in the future (a session watches from now or before)");

@@ -31,7 +31,12 @@ static long children(void)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 5;
+    char *end = NULL;
+    long n = argc > 1 ? strtol(argv[1], &end, 10) : 5;
+    if (argc > 1 && (*end || n < 1 || n > 3600)) {
+        printf("usage: gpu_check [SAMPLES 1..3600]\n");
+        return 2;
+    }
     char why[256];
     struct source *s = source_nvml_open(why, sizeof(why));
     if (!s) {
@@ -45,10 +50,10 @@ int main(int argc, char **argv)
     long kids0 = children();
     double started = now();
     int bad = 0;
-    for (int i = 0; i < n; i++) {
+    for (long i = 0; i < n; i++) {
         double t0 = now();
         if (source_read(s, &sample, why, sizeof(why)) < 0) {
-            printf("FAIL sample %d: %s\n", i, why);
+            printf("FAIL sample %ld: %s\n", i, why);
             bad = 1;
             break;
         }
@@ -56,7 +61,7 @@ int main(int argc, char **argv)
         total += cost;
         worst = cost > worst ? cost : worst;
         if (sample.n == 0 || isnan(sample.gpu[0].power_watts) || isnan(sample.gpu[0].mem_total_bytes)) {
-            printf("FAIL sample %d: no GPU or no power/memory reading\n", i);
+            printf("FAIL sample %ld: no GPU or no power/memory reading\n", i);
             bad = 1;
         }
         if (!isnan(sample.gpu[0].energy_joules)) {
@@ -73,12 +78,12 @@ int main(int argc, char **argv)
             printf("FAIL exposition\n");
             bad = 1;
         }
-        printf("# sample %d: %zu GPU(s), %.3f ms\n%s", i, sample.n, cost * 1e3, buf_cstr(&out));
+        printf("# sample %ld: %zu GPU(s), %.3f ms\n%s", i, sample.n, cost * 1e3, buf_cstr(&out));
         fflush(stdout);
         if (i + 1 < n)
             sleep(1);
     }
-    printf("# samples %d, mean %.3f ms, worst %.3f ms per sample (all GPUs)\n", n, total / n * 1e3, worst * 1e3);
+    printf("# samples %ld, mean %.3f ms, worst %.3f ms per sample (all GPUs)\n", n, total / (double)n * 1e3, worst * 1e3);
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
     double cpu = (double)self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + (double)self.ru_stime.tv_sec +
