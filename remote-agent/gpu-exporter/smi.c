@@ -12,12 +12,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "backend.h"
 #include "buf.h"
 #include "csv.h"
-#include "spawn.h"
+#include "proc.h"
 
 #define SMI_TIMEOUT_MS 5000      /* nvidia-smi takes seconds on many GPUs without persistence mode */
+#define SMI_ERR_MAX 4096 /* what nvidia-smi writes on stderr, kept for a failure's message */
 #define SMI_OUT_MAX (256 * 1024) /* GPU_MAX lines of about 200 bytes, with room */
 
 enum col { COL_OTHER, COL_TIMESTAMP, COL_INDEX, COL_NAME, COL_UUID, COL_NUMBER, COL_HEX };
@@ -294,9 +296,8 @@ struct smi {
 };
 
 /* The first line of what nvidia-smi said, for a why: its errors go to stdout. */
-static void first_line(struct buf *b, char *dst, size_t cap)
+static void first_line(const char *s, char *dst, size_t cap)
 {
-    const char *s = buf_cstr(b);
     size_t len = strcspn(s, "\r\n");
     len = len < cap - 1 ? len : cap - 1;
     for (size_t i = 0; i < len; i++)
@@ -305,8 +306,7 @@ static void first_line(struct buf *b, char *dst, size_t cap)
 }
 
 /* Why a run gave no usable output, or 0 when it did. *refused: it ran and exited non-zero. */
-static int run_failed(const char *program, int rc, const struct spawn_result *r, struct buf *b, bool *refused,
-                      char *why, size_t n)
+static int run_failed(const char *program, int rc, const struct proc_result *r, bool *refused, char *why, size_t n)
 {
     char said[160];
     *refused = false;
@@ -314,17 +314,17 @@ static int run_failed(const char *program, int rc, const struct spawn_result *r,
         backend_why(why, n, "%s: cannot run it: %s", program, strerror(r->exec_errno));
         return -1;
     }
-    if (rc < 0) {
+    if (rc < 0 || r->timed_out) {
         backend_why(why, n, "%s: no answer within %d s", program, SMI_TIMEOUT_MS / 1000);
         return -1;
     }
-    if (r->status != 0) {
-        first_line(b, said, sizeof(said));
+    if (r->status != 0) { /* nvidia-smi says why on stdout; stderr for anything else */
+        first_line(r->out_len ? r->out : r->err, said, sizeof(said));
         backend_why(why, n, "%s: exit status %d: %s", program, r->status, said);
         *refused = true;
         return -1;
     }
-    if (r->truncated) {
+    if (r->out_truncated) {
         backend_why(why, n, "%s: more than %d bytes of output", program, SMI_OUT_MAX);
         return -1;
     }
@@ -332,15 +332,15 @@ static int run_failed(const char *program, int rc, const struct spawn_result *r,
 }
 
 /* Parses nvidia-smi's lines (the buffer is cut into C strings in place) into out, GPU_MAX at most. */
-static int parse_output(const char *program, struct buf *b, const struct smi_header *h, struct gpu_sample *out,
-                        char *why, size_t n)
+static int parse_output(const char *program, char *data, size_t data_len, const struct smi_header *h,
+                        struct gpu_sample *out, char *why, size_t n)
 {
-    char *p = b->data, *end = b->len > 0 ? b->data + b->len : b->data; /* data is NULL when nothing came */
+    char *p = data, *end = data + data_len;
     char line_why[200];
     for (int line = 1; p && p < end && out->n < GPU_MAX; line++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *stop = nl ? nl : end;
-        *stop = '\0'; /* buf keeps a byte past its end for the NUL, so stop == end is writable */
+        *stop = '\0'; /* the text is NUL-terminated, so stop == end is writable */
         char *text = p;
         size_t len = (size_t)(stop - text);
         p = nl ? nl + 1 : NULL;
@@ -370,15 +370,16 @@ static int query(const char *program, const char *fields, const struct smi_heade
     char q[512];
     snprintf(q, sizeof(q), "--query-gpu=%s", fields);
     char *argv[] = {(char *)program, q, "--format=csv,noheader,nounits", NULL};
-    struct buf b;
-    struct spawn_result r;
-    buf_init(&b, SMI_OUT_MAX);
+    struct arena *a = arena_new(16384);
+    struct proc_result r;
     out->n = 0;
-    int rc = spawn_run(argv, SMI_TIMEOUT_MS, &b, &r);
-    rc = run_failed(program, rc, &r, &b, refused, why, n);
+    int rc = a ? proc_run(a, argv, SMI_TIMEOUT_MS, SMI_OUT_MAX, SMI_ERR_MAX, &r) : -1;
+    if (!a)
+        r = (struct proc_result){.status = -1, .exec_errno = ENOMEM};
+    rc = run_failed(program, rc, &r, refused, why, n);
     if (rc == 0)
-        rc = parse_output(program, &b, h, out, why, n);
-    buf_free(&b);
+        rc = parse_output(program, r.out, r.out_len, h, out, why, n);
+    arena_free(a);
     return rc;
 }
 

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "arena.h"
-#include "../../remote-agent/agent/proc.h"
+#include "proc.h"
 
 static struct arena *arena;
 

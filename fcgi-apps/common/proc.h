@@ -1,6 +1,8 @@
 /* proc: runs one program with an argv array (fork + execvp, never a shell), stdin from /dev/null,
  * stdout and stderr captured up to caps, and a deadline after which its process group is killed.
- * The agent runs the SLURM commands through it. */
+ * The agent runs the SLURM commands through it, the GPU exporter nvidia-smi. Safe in a threaded
+ * program: only async-signal-safe calls run between fork and exec, and every descriptor it opens is
+ * close-on-exec. */
 #ifndef AIFB_PROC_H
 #define AIFB_PROC_H
 

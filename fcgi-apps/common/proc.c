@@ -32,6 +32,9 @@ static void child(char *const argv[], int out_fd, int err_fd, int report_fd)
 {
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
+    sigset_t none; /* a caller that blocks signals for a signalfd must not hand that on */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 && dup2(out_fd, STDOUT_FILENO) >= 0 &&
         dup2(err_fd, STDERR_FILENO) >= 0)
