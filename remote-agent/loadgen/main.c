@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "arena.h"
 #include "err.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "loop.h"
 #include "models.h"
@@ -182,17 +182,11 @@ static enum err prepare(struct arena *a, const struct opts *o, json_t **doc, str
 /* Raises the soft open-file limit to the hard one: one socket per stream. */
 static void raise_nofile(const struct workload *w)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        log_warn("cannot raise the open-file limit: %s", strerror(errno));
-    getrlimit(RLIMIT_NOFILE, &rl);
+    long long lim = fdlimit_raise();
     int64_t streams = w->mode == WL_CLOSED ? w->concurrency : w->max_concurrency;
-    if (rl.rlim_cur != RLIM_INFINITY && streams + FD_RESERVE > (int64_t)rl.rlim_cur)
-        log_warn("%lld streams may be in flight but the open-file limit is %llu: some will fail to connect",
-                 (long long)streams, (unsigned long long)rl.rlim_cur);
+    if (lim >= 0 && streams + FD_RESERVE > lim)
+        log_warn("%lld streams may be in flight but the open-file limit is %lld: some will fail to connect",
+                 (long long)streams, lim);
 }
 
 /* The mean rate the open-loop workload asks of this rank (0 closed). */

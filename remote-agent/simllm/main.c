@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
+#include "fdlimit.h"
 #include "log.h"
 #include "server.h"
 
@@ -211,17 +211,10 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 /* Raises the soft open-file limit to the hard one, and keeps max_conns within it. */
 static void raise_nofile(struct server_options *o)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        log_warn("cannot raise the open-file limit: %s", strerror(errno));
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur != RLIM_INFINITY && o->max_conns + FD_RESERVE > rl.rlim_cur) {
-        size_t fit = rl.rlim_cur > FD_RESERVE * 2 ? (size_t)rl.rlim_cur - FD_RESERVE : FD_RESERVE;
-        log_warn("--max-conns %zu is over the open-file limit %llu: using %zu", o->max_conns,
-                 (unsigned long long)rl.rlim_cur, fit);
+    long long lim = fdlimit_raise();
+    if (lim >= 0 && (long long)o->max_conns + FD_RESERVE > lim) {
+        size_t fit = lim > FD_RESERVE * 2 ? (size_t)lim - FD_RESERVE : FD_RESERVE;
+        log_warn("--max-conns %zu is over the open-file limit %lld: using %zu", o->max_conns, lim, fit);
         o->max_conns = fit;
     }
 }
