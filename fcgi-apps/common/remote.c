@@ -37,6 +37,12 @@ static const char *command(struct app *app, struct arena *a, const char *verb, c
     return cmd->overflow ? NULL : buf_cstr(cmd);
 }
 
+static enum err no_cluster(const char **detail)
+{
+    *detail = "no cluster is configured (cluster.host)";
+    return ERR_CLUSTER_UNAVAILABLE;
+}
+
 /* The agent's one JSON object in outb: its answer (exit 0) or its error shape. */
 static enum err read_answer(struct arena *a, const char *verb, int status, struct buf *outb, json_t **out,
                             const char **detail)
@@ -79,10 +85,8 @@ static int tap(void *ctx, const char *data, size_t len)
 enum err agent_output(struct app *app, struct arena *a, int64_t job_id, const char *name, double total_s, ssh_sink sink,
                       void *ctx, const char **detail)
 {
-    if (!app->ssh) {
-        *detail = "no cluster is configured (cluster.host)";
-        return ERR_CLUSTER_UNAVAILABLE;
-    }
+    if (!app->ssh)
+        return no_cluster(detail);
     const char *args[] = {arena_printf(a, "%lld", (long long)job_id), name};
     const char *cmd = command(app, a, "output", args, 2);
     if (!cmd) {
@@ -106,10 +110,8 @@ enum err agent_call(struct app *app, struct arena *a, const char *verb, const ch
                     const json_t *input, json_t **out, const char **detail)
 {
     *out = NULL;
-    if (!app->ssh) {
-        *detail = "no cluster is configured (cluster.host)";
-        return ERR_CLUSTER_UNAVAILABLE;
-    }
+    if (!app->ssh)
+        return no_cluster(detail);
     const char *cmd = command(app, a, verb, args, nargs);
     if (!cmd) {
         *detail = "an agent argument has characters outside [A-Za-z0-9._-]";
@@ -131,10 +133,8 @@ enum err agent_call(struct app *app, struct arena *a, const char *verb, const ch
 enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload, json_t **out, const char **detail)
 {
     *out = NULL;
-    if (!app->ssh) {
-        *detail = "no cluster is configured (cluster.host)";
-        return ERR_CLUSTER_UNAVAILABLE;
-    }
+    if (!app->ssh)
+        return no_cluster(detail);
     const char *prog = config_get(app->config, "cluster.loadgen", ".aifb/bin/aifb-loadgen");
     if (strspn(prog, SAFE) != strlen(prog)) {
         *detail = "cluster.loadgen has characters outside [A-Za-z0-9._/-]";
