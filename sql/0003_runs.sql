@@ -43,6 +43,9 @@ SELECT run_id, rank, seq, phase, error_class, http_status,
             THEN (last_chunk_us - first_chunk_us)::float8 / 1000 / (completion_tokens - 1) END AS tpot_ms,
        (coalesce(last_chunk_us, done_us) - sent_us)::float8 / 1000 AS e2el_ms,
        (sent_us - scheduled_us)::float8 / 1000 AS client_wait_ms,
+       -- GuideLLM's time per output token counts the first token too
+       CASE WHEN completion_tokens > 0 AND last_chunk_us IS NOT NULL
+            THEN (last_chunk_us - sent_us)::float8 / 1000 / completion_tokens END AS guidellm_tpot_ms,
        prompt_tokens, completion_tokens, tokens_estimated,
        to_timestamp(sent_us::float8 / 1e6) AS sent_at
 FROM request_records;
@@ -61,7 +64,13 @@ SELECT r.run_id, 'itl_ms', g::float8 / 1000
   FROM request_records r, unnest(r.itl_us) AS g
  WHERE r.phase = 'measure' AND r.error_class IS NULL
 UNION ALL
-SELECT run_id, 'client_wait_ms', client_wait_ms FROM run_request_metrics WHERE phase = 'measure';
+SELECT run_id, 'client_wait_ms', client_wait_ms FROM run_request_metrics WHERE phase = 'measure'
+UNION ALL
+SELECT run_id, 'guidellm_tpot_ms', guidellm_tpot_ms
+  FROM run_request_metrics WHERE phase = 'measure' AND ok AND guidellm_tpot_ms IS NOT NULL
+UNION ALL -- AIPerf's output token throughput per user: 1 / its inter-token latency (vllm's TPOT)
+SELECT run_id, 'aiperf_tokens_per_s_per_user', 1000 / tpot_ms
+  FROM run_request_metrics WHERE phase = 'measure' AND ok AND tpot_ms > 0;
 
 -- Per run and metric: count, mean, median, population std, min, max and the usual percentiles.
 CREATE VIEW run_latency_summary AS
@@ -124,7 +133,8 @@ $$;
 -- errors by class and the schedule self-check. Percentiles: the workload's (default 50, 90, 95,
 -- 99); goodput: the workload's SLOs. achieved_rate: sends per second over the span of the sends
 -- (not of the answers, which would count the service's latency against the client);
--- max_output_tokens_per_s: the busiest second of the timeline (every phase).
+-- max_output_tokens_per_s: the busiest second of the timeline (every phase). The AIPerf and GuideLLM
+-- variants are named as such, each with its mean, median and p99.
 CREATE FUNCTION run_summary_json(p_run bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
 WITH cfg AS (
     SELECT coalesce(config #> '{workload,percentiles}', '[50, 90, 95, 99]'::jsonb) AS pcts,
@@ -135,7 +145,8 @@ WITH cfg AS (
       FROM cfg, jsonb_array_elements_text(cfg.pcts) WITH ORDINALITY AS p(x, ord)
 ), lat AS (
     SELECT v.metric, avg(v.value) AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) AS median,
-           stddev_pop(v.value) AS std, percentile_cont((SELECT fr FROM q)) WITHIN GROUP (ORDER BY v.value) AS ps
+           stddev_pop(v.value) AS std, percentile_cont((SELECT fr FROM q)) WITHIN GROUP (ORDER BY v.value) AS ps,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY v.value) AS p99
       FROM run_metric_values v WHERE v.run_id = p_run GROUP BY v.metric
 ), latj AS (
     SELECT coalesce(jsonb_object_agg(k, val), '{}'::jsonb) AS j FROM (
@@ -153,6 +164,9 @@ WITH cfg AS (
           CROSS JOIN unnest((SELECT names FROM q)) WITH ORDINALITY AS n(name, i)
           LEFT JOIN lat l USING (metric)
     ) kv
+), dists AS ( -- the other tools' variants, under their own names
+    SELECT metric, jsonb_build_object('mean', mean, 'median', median, 'p99', p99) AS dist
+      FROM lat
 ), good AS (
     SELECT count(*) AS n FROM run_request_metrics r, cfg
      WHERE r.run_id = p_run AND r.phase = 'measure' AND r.ok
@@ -193,6 +207,13 @@ SELECT jsonb_build_object(
         'self_check', jsonb_build_object(
             'requested_rate', (cfg.load->>'rate')::float8,
             'achieved_rate', (sent.n - 1) / nullif(sent.span, 0))
-       ) || latj.j
+       ) || latj.j || jsonb_build_object(
+        'aiperf', jsonb_build_object(
+            'inter_token_latency_ms', (SELECT dist FROM dists WHERE metric = 'tpot_ms'),
+            'output_token_throughput_per_user', (SELECT dist FROM dists WHERE metric = 'aiperf_tokens_per_s_per_user')),
+        'guidellm', jsonb_build_object(
+            'time_per_output_token_ms', (SELECT dist FROM dists WHERE metric = 'guidellm_tpot_ms'),
+            'inter_token_latency_ms', (SELECT dist FROM dists WHERE metric = 'tpot_ms'),
+            'request_latency_ms', (SELECT dist FROM dists WHERE metric = 'e2el_ms')))
   FROM cfg, good, errs, wait, peak, latj, sent LEFT JOIN tp ON true
 $$;

@@ -119,6 +119,10 @@ check_json "percentiles per metric from the SQL view" '[.percentiles[].metric] |
 check_json "a per-second timeline" '(.timeline | length) >= 1 and ([.timeline[].completed] | add) == 40'
 check_json "vllm bench serve's field names" '.summary | has("request_throughput") and has("output_throughput") and has("total_token_throughput") and has("p99_ttft_ms") and has("std_itl_ms") and has("max_concurrent_requests")'
 check_json "the rank's self-check kept" '.summary.ranks[0].self_check != null'
+check_json "AIPerf's and GuideLLM's variants, named as such" '(.summary.aiperf.inter_token_latency_ms.median - 5 | fabs) < 1 and
+    (.summary.aiperf.output_token_throughput_per_user.median - 200 | fabs) < 40 and
+    (.summary.guidellm.time_per_output_token_ms.median - (20 + 31 * 5) / 32 | fabs) < 1 and
+    .summary.guidellm.request_latency_ms.median == .summary.median_e2el_ms'
 [ "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R1")" = 40 ] && pass "40 records in PostgreSQL" ||
     fail "records in PostgreSQL" "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R1")"
 v=$(sql "SELECT round(median::numeric, 6) FROM run_latency_summary WHERE run_id = $R1 AND metric = 'ttft_ms'")
