@@ -6,20 +6,20 @@ BUILD ?= build
 SAN ?=
 CC ?= cc
 
-PKGS := jansson libpq fcgi libcrypto libssh2
+PKGS := jansson libpq fcgi libcrypto libssh2 libcurl
 SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wimplicit-fallthrough -fstack-protector-strong
 CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common \
-            $(shell pkg-config --cflags $(PKGS) libcurl)
+            $(shell pkg-config --cflags $(PKGS))
 OPT := -O2 -g
 ifneq ($(SAN),)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = $(WARN) $(CFLAGS)
-LDLIBS := $(shell pkg-config --libs $(PKGS))
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 APPS := server client monitoring logs

@@ -13,10 +13,6 @@
 
 /* How far ahead of now a window may start: clocks of the caller and the database differ a little. */
 #define SESSION_CLOCK_SLACK_S "5"
-#define SESSION_COLUMNS                                                                                                \
-    "id, label, state, starts_at, ends_at, step_s, watch, created_at,"                                                 \
-    " greatest(0, extract(epoch FROM ends_at - now()))::float8 AS seconds_left"
-
 /* The window of a request: starts_at (default now), ends_at or starts_at + duration_s; and how it
  * stands against now: 1 when it starts in the future, 2 when it ends before it starts. */
 static const struct db_stmt st_window =

@@ -1,4 +1,4 @@
-/* h_targets: the targets table. */
+/* h_targets: the targets table, and the http_sd of every target (these and the running services). */
 #include "h_targets.h"
 
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "db.h"
 #include "req.h"
 #include "rows.h"
+#include "targets_sd.h"
 
 #define TARGET_COLUMNS "id, kind, address, metrics_path, labels, service_id, run_id, created_at"
 
@@ -28,13 +29,6 @@ static const struct db_stmt st_get =
 
 static const struct db_stmt st_delete =
     DB_STMT("targets_delete", DB_JSON_ROW("DELETE FROM targets WHERE id = $1 RETURNING id"), 1, true);
-
-static const struct db_stmt st_sd =
-    DB_STMT("targets_sd",
-            "SELECT coalesce(json_agg(json_build_object('targets', json_build_array(address), 'labels',"
-            " labels || jsonb_build_object('__metrics_path__', metrics_path, 'aifb_kind', kind,"
-            " 'aifb_target_id', id::text)) ORDER BY id), '[]') FROM targets",
-            0, true);
 
 enum err h_targets_create(struct req *r)
 {
@@ -69,10 +63,5 @@ enum err h_targets_delete(struct req *r)
 
 enum err h_targets_http_sd(struct req *r)
 {
-    PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_sd, NULL, &res, &r->detail);
-    if (e)
-        return e;
-    const char *text = PQgetvalue(res, 0, 0);
-    return reply_data(r, 200, "application/json", text, strlen(text));
+    return targets_sd_reply(r, false);
 }

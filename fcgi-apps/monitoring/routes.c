@@ -1,6 +1,8 @@
-/* routes: every route of aifb-monitoring (scrape targets, sessions; collection comes next). */
+/* routes: every route of aifb-monitoring: scrape targets, sessions and what they collect, run energy. */
 #include "routes.h"
 
+#include "energy.h"
+#include "h_collect.h"
 #include "h_sessions.h"
 #include "h_system.h"
 #include "h_targets.h"
@@ -13,7 +15,8 @@ static const struct field target_body[] = {
     F_ENUM("kind", F_REQ, kinds),
     F_STR("address", F_REQ, 3, 259, "^[A-Za-z0-9._-]{1,253}:[0-9]{1,5}$"),
     F_STR("metrics_path", F_OPT, 1, 256, "^/[A-Za-z0-9._/-]*$"),
-    F_MAP("labels", F_OPT, 32, "^[a-zA-Z_][a-zA-Z0-9_]{0,63}$"),
+    /* Prometheus's label names, less its reserved __ ones */
+    F_MAP("labels", F_OPT, 32, "^([a-zA-Z]|_[a-zA-Z0-9])[a-zA-Z0-9_]{0,62}$"),
     F_INT("service_id", F_OPT, 1, INT64_MAX),
     F_INT("run_id", F_OPT, 1, INT64_MAX),
     F_END,
@@ -49,6 +52,10 @@ static const struct field session_list_params[] = {
     F_END,
 };
 
+static const struct field collect_params[] = {F_ID("id"), F_NUM("step_s", F_OPT, 0.001, 86400), F_END};
+static const char *const data_formats[] = {"csv", "json", NULL};
+static const struct field data_params[] = {F_ID("id"), F_ENUM("format", F_OPT, data_formats), F_END};
+
 static const struct route routes[] = {
     SYSTEM_ROUTES,
     {HTTP_GET, "/v1/targets/http_sd", h_targets_http_sd, ROLE_READ, 0, NULL, NULL},
@@ -61,6 +68,11 @@ static const struct route routes[] = {
     {HTTP_GET, "/v1/sessions/{id}", h_sessions_get, ROLE_READ, 0, id_param, NULL},
     {HTTP_POST, "/v1/sessions/{id}/stop", h_sessions_stop, ROLE_OPERATE, 0, id_param, NULL},
     {HTTP_DELETE, "/v1/sessions/{id}", h_sessions_delete, ROLE_OPERATE, 0, id_param, NULL},
+    {HTTP_POST, "/v1/sessions/{id}/collect", h_sessions_collect, ROLE_OPERATE, 0, collect_params, NULL},
+    {HTTP_GET, "/v1/sessions/{id}/data", h_sessions_data, ROLE_READ, 0, data_params, NULL},
+    {HTTP_GET, "/v1/sessions/{id}/summary", h_sessions_summary, ROLE_READ, 0, id_param, NULL},
+    {HTTP_GET, "/v1/runs/{id}/energy", h_runs_energy, ROLE_READ, 0, id_param, NULL},
+    {HTTP_POST, "/v1/runs/{id}/energy", h_runs_energy_measure, ROLE_OPERATE, 0, id_param, NULL},
 };
 
 const struct app_def monitoring_app = {

@@ -1,0 +1,24 @@
+/* energy: the GPU energy of a run, from aifb_gpu_energy_joules_total of its service jobs' GPUs over
+ * the run's window (sql/0004's run_window), per GPU and in all, and divided by the run's output
+ * tokens; kept in run_energy. */
+#ifndef AIFB_MONITORING_ENERGY_H
+#define AIFB_MONITORING_ENERGY_H
+
+#include "arena.h"
+#include "err.h"
+
+struct app;
+struct req;
+
+/* Measures run_id's energy from Prometheus and stores it; *row is the stored row as JSON text.
+ * Errors: ERR_RUN_NOT_FOUND, ERR_RUN_STATE (not ended), ERR_NO_ENERGY_DATA (no window, no service
+ * job, no counter in Prometheus), ERR_PROMETHEUS_UNAVAILABLE, database errors; *detail says which. */
+enum err energy_measure(struct app *app, struct arena *a, const char *run_id, const char **row, const char **detail);
+
+/* GET /v1/runs/{id}/energy: the stored measure, made first when there is none (the first reader
+ * measures; every later one reads the same row). */
+enum err h_runs_energy(struct req *r);
+/* POST /v1/runs/{id}/energy: measures again (after Prometheus caught up, or a re-push), replacing it. */
+enum err h_runs_energy_measure(struct req *r);
+
+#endif
