@@ -20,23 +20,23 @@
 #define OUTPUT_TIMEOUT_S 600.0
 
 static const struct db_stmt st_lock = DB_STMT("finish_lock", "SELECT pg_try_advisory_lock(" FINISH_LOCK ")", 0, true);
-static const struct db_stmt st_unlock =
-    DB_STMT("finish_unlock", "SELECT pg_advisory_unlock(" FINISH_LOCK ")", 0, true);
+static const struct db_stmt st_unlock = DB_STMT("finish_unlock", "SELECT pg_advisory_unlock(" FINISH_LOCK ")", 0, true);
 static const struct db_stmt st_live =
     DB_STMT("finish_live",
             "SELECT id, slurm_job_id, ntasks, stop_requested FROM runs WHERE slurm_job_id IS NOT NULL"
             " AND state IN ('pending', 'starting', 'running', 'completing') ORDER BY id LIMIT 500",
             0, true);
-static const struct db_stmt st_state = DB_STMT(
-    "finish_state",
-    "UPDATE runs SET state = $2, started_at = CASE WHEN $2 IN ('running', 'completing') THEN coalesce(started_at, now())"
-    " ELSE started_at END WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
-    2, true);
-static const struct db_stmt st_clear =
-    DB_STMT("finish_clear",
-            "WITH a AS (DELETE FROM request_records WHERE run_id = $1), b AS (DELETE FROM run_latency WHERE run_id = $1)"
-            " DELETE FROM run_timeline WHERE run_id = $1",
-            1, false);
+static const struct db_stmt st_state =
+    DB_STMT("finish_state",
+            "UPDATE runs SET state = $2, started_at = CASE WHEN $2 IN ('running', 'completing') THEN "
+            "coalesce(started_at, now())"
+            " ELSE started_at END WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
+            2, true);
+static const struct db_stmt st_clear = DB_STMT(
+    "finish_clear",
+    "WITH a AS (DELETE FROM request_records WHERE run_id = $1), b AS (DELETE FROM run_latency WHERE run_id = $1)"
+    " DELETE FROM run_timeline WHERE run_id = $1",
+    1, false);
 static const struct db_stmt st_latency =
     DB_STMT("finish_latency",
             "INSERT INTO run_latency SELECT run_id, metric, n, mean, median, std, min, max, p90, p95, p99, p99_9"
@@ -104,8 +104,8 @@ static int copy_bytes(void *ctx, const char *data, size_t len)
 /* COPY of one file of the job (name) into the table and columns of sql. A missing file is no error:
  * the rank died before writing it (or the job never ran); *missing says so. The COPY runs under a
  * savepoint, so that one aborted for a missing file leaves the run's transaction usable. */
-static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name,
-                          const char *sql, bool *missing, const char **detail)
+static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t job, const char *name, const char *sql,
+                          bool *missing, const char **detail)
 {
     *missing = false;
     enum err e = db_command(app->db, a, "SAVEPOINT aifb_copy", detail);
@@ -144,8 +144,8 @@ static int keep_bytes(void *ctx, const char *data, size_t len)
 /* Each rank's summary-<rank>.json (its self-check and facts), in rank order in *out; null for a rank
  * that wrote none (counted in *missing). Any other failure (the cluster away) is returned, so that
  * the run is loaded at a later tick instead of being judged on half an answer. */
-static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, int ntasks, json_t **out,
-                               int *missing, const char **detail)
+static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, int ntasks, json_t **out, int *missing,
+                               const char **detail)
 {
     json_t *list = *out = json_array();
     arena_defer(a, (void (*)(void *))json_decref, list);
@@ -157,10 +157,10 @@ static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, in
         buf_free(&b);
         if (e && e != ERR_OUTPUT_NOT_FOUND)
             return e;
-        json_t *keep = doc ? json_pack("{s:i, s:O?, s:O?, s:O?}", "rank", rank, "self_check",
-                                       json_object_get(doc, "self_check"), "errors", json_object_get(doc, "errors"),
-                                       "completed", json_object_get(doc, "completed"))
-                           : json_null();
+        json_t *keep =
+            doc ? json_pack("{s:i, s:O?, s:O?, s:O?}", "rank", rank, "self_check", json_object_get(doc, "self_check"),
+                            "errors", json_object_get(doc, "errors"), "completed", json_object_get(doc, "completed"))
+                : json_null();
         if (!doc)
             (*missing)++;
         json_decref(doc);
@@ -222,11 +222,11 @@ static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t 
     return e;
 }
 
-static const struct db_stmt st_broken = DB_STMT(
-    "finish_broken",
-    "UPDATE runs SET state = 'failed', error = $2, ended_at = coalesce(ended_at, now()) WHERE id = $1"
-    " AND state IN ('pending', 'starting', 'running', 'completing')",
-    2, true);
+static const struct db_stmt st_broken =
+    DB_STMT("finish_broken",
+            "UPDATE runs SET state = 'failed', error = $2, ended_at = coalesce(ended_at, now()) WHERE id = $1"
+            " AND state IN ('pending', 'starting', 'running', 'completing')",
+            2, true);
 
 /* Errors worth another try at the next tick: the database or the cluster away for a while. */
 static bool transient(enum err e)

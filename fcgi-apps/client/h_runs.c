@@ -11,7 +11,6 @@
 #include "rows.h"
 #include "runs.h"
 
-
 static const struct db_stmt st_list = DB_STMT(
     "runs_list",
     DB_JSON_ROWS("SELECT " RUN_LIST_COLUMNS " FROM runs WHERE ($1::text IS NULL OR state = $1)"
@@ -76,14 +75,8 @@ static const struct db_stmt st_exists = DB_STMT("runs_exists", "SELECT 1 FROM ru
     " coalesce(last_chunk_us::text, ''), coalesce(done_us::text, ''),"                                                 \
     " coalesce('\"' || itl_us::text || '\"', ''), coalesce(prompt_tokens::text, ''),"                                  \
     " coalesce(completion_tokens::text, ''), CASE WHEN tokens_estimated THEN 't' ELSE 'f' END,"                        \
-    " coalesce(http_status::text, ''), coalesce(error_class, '')) || E'\\n'"                                          \
+    " coalesce(http_status::text, ''), coalesce(error_class, '')) || E'\\n'"                                           \
     " FROM request_records WHERE run_id = $1 ORDER BY rank, seq"
-
-static int csv_row(void *ctx, const PGresult *res)
-{
-    struct req *r = ctx;
-    return reply_stream_write(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
 
 static enum err records_csv(struct req *r, const char *id)
 {
@@ -99,7 +92,7 @@ static enum err records_csv(struct req *r, const char *id)
         return e;
     if (reply_stream_write(r, RECORDS_CSV_HEADER, strlen(RECORDS_CSV_HEADER)) < 0)
         return ERR_OK;
-    e = db_stream(r->app->db, r->arena, RECORDS_CSV_SQL, p, 1, csv_row, r, &r->detail);
+    e = rows_stream(r, RECORDS_CSV_SQL, p, 1, NULL);
     if (e) /* the head is gone: the broken-off body is all the client can see; the log says why */
         log_warn("run %s: records CSV: %s: %s", id, err_string(e), r->detail);
     return ERR_OK;
@@ -121,7 +114,8 @@ static const struct db_stmt st_compare = DB_STMT(
     DB_JSON_ROW(
         "SELECT json_build_object('id', a.id, 'name', a.name, 'state', a.state) AS a,"
         " json_build_object('id', b.id, 'name', b.name, 'state', b.state) AS b,"
-        " (SELECT coalesce(json_agg(m ORDER BY m.metric), '[]') FROM (SELECT x.key AS metric, x.value::text::float8 AS a,"
+        " (SELECT coalesce(json_agg(m ORDER BY m.metric), '[]') FROM (SELECT x.key AS metric, x.value::text::float8 AS "
+        "a,"
         "   y.value::text::float8 AS b, y.value::text::float8 - x.value::text::float8 AS difference,"
         "   y.value::text::float8 / nullif(x.value::text::float8, 0) AS ratio"
         "   FROM jsonb_each(coalesce(a.summary, '{}')) x JOIN jsonb_each(coalesce(b.summary, '{}')) y USING (key)"

@@ -12,9 +12,9 @@
 #include "rows.h"
 #include "workload.h"
 
-static const struct db_stmt st_service = DB_STMT(
-    "runs_target_service",
-    "SELECT state, endpoint_host, port, config->>'model', recipe FROM services WHERE id = $1", 1, true);
+static const struct db_stmt st_service =
+    DB_STMT("runs_target_service",
+            "SELECT state, endpoint_host, port, config->>'model', recipe FROM services WHERE id = $1", 1, true);
 static const struct db_stmt st_group =
     DB_STMT("runs_target_group",
             "SELECT s.endpoint_host, s.port, s.config->>'model' FROM services s"
@@ -28,11 +28,11 @@ static const struct db_stmt st_insert =
             "INSERT INTO runs (name, service_id, group_id, target_url, config, ntasks)"
             " VALUES (coalesce($1, 'run'), $2, $3, $4, $5::jsonb, $6) RETURNING id",
             6, false);
-static const struct db_stmt st_set_job = DB_STMT(
-    "runs_set_job",
-    "UPDATE runs SET slurm_job_id = $2, config = $3::jsonb,"
-    " name = CASE WHEN $4::text IS NULL THEN 'run-' || id ELSE name END WHERE id = $1",
-    4, false);
+static const struct db_stmt st_set_job =
+    DB_STMT("runs_set_job",
+            "UPDATE runs SET slurm_job_id = $2, config = $3::jsonb,"
+            " name = CASE WHEN $4::text IS NULL THEN 'run-' || id ELSE name END WHERE id = $1",
+            4, false);
 
 /* The seed's client-group fields, each put where the workload keeps it unless the workload sets it:
  * num_clients is the streams in flight (the cap, with requests_per_second), requests_per_second an
@@ -208,10 +208,14 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
     struct db *db = r->app->db;
     const json_t *slurm = json_object_get(r->body, "slurm");
     json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
-                     : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
-                                 (json_int_t)strtoll(t->service_id ? t->service_id : t->group_id, NULL, 10));
+                            : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
+                                        (json_int_t)strtoll(t->service_id ? t->service_id : t->group_id, NULL, 10));
     json_t *cfg = req_own_json(r, json_pack("{s:o, s:O, s:O?}", "target", target, "workload", w, "slurm", slurm));
-    const char *ins[] = {req_body_text(r, "name"), t->service_id, t->group_id, t->url, dump(r, cfg),
+    const char *ins[] = {req_body_text(r, "name"),
+                         t->service_id,
+                         t->group_id,
+                         t->url,
+                         dump(r, cfg),
                          arena_printf(r->arena, "%lld", (long long)run_ntasks(r))};
     PGresult *res;
     json_t *answer;
@@ -272,9 +276,11 @@ enum err h_runs_create(struct req *r)
     return rows_one(r, &runs_st_get, p, 201, ERR_RUN_NOT_FOUND);
 }
 
-static const struct db_stmt st_stop_get = DB_STMT("runs_stop_get", "SELECT state, slurm_job_id FROM runs WHERE id = $1", 1, true);
+static const struct db_stmt st_stop_get =
+    DB_STMT("runs_stop_get", "SELECT state, slurm_job_id FROM runs WHERE id = $1", 1, true);
 static const struct db_stmt st_stop_set =
-    DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS), 1, true);
+    DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS),
+            1, true);
 
 bool run_terminal(const char *state)
 {

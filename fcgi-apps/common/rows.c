@@ -1,6 +1,8 @@
 /* rows: list and single-row answers from a statement. */
 #include "rows.h"
 
+#include <string.h>
+
 #include "app.h"
 #include "req.h"
 
@@ -32,4 +34,24 @@ enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *pa
     if (e == ERR_OK && buf_append(&r->reply.body, "\n", 1) < 0)
         return ERR_RESPONSE_TOO_LARGE;
     return e;
+}
+
+struct stream_ctx {
+    struct req *r;
+    const char *sep;
+    size_t n;
+};
+
+static int stream_row(void *ctx, const PGresult *res)
+{
+    struct stream_ctx *c = ctx;
+    if (c->sep && c->n++ && reply_stream_write(c->r, c->sep, strlen(c->sep)) < 0)
+        return -1;
+    return reply_stream_write(c->r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+enum err rows_stream(struct req *r, const char *sql, const char *const *params, int nparams, const char *sep)
+{
+    struct stream_ctx c = {r, sep, 0};
+    return db_stream(r->app->db, r->arena, sql, params, nparams, stream_row, &c, &r->detail);
 }

@@ -16,4 +16,9 @@ enum err rows_list(struct req *r, const struct db_stmt *st, const char *const *p
  * Returns ERR_OK, not_found or the db error. */
 enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *params, int status, enum err not_found);
 
+/* Streams the first column of each row of sql (text) to r's reply as PostgreSQL hands it over, sep
+ * (NULL: nothing) between rows; the head has gone already (reply_stream_start). A client that went
+ * away stops it quietly; database errors are returned, with detail, for the caller to log. */
+enum err rows_stream(struct req *r, const char *sql, const char *const *params, int nparams, const char *sep);
+
 #endif

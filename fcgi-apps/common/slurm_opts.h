@@ -4,8 +4,8 @@
 #ifndef AIFB_SLURM_OPTS_H
 #define AIFB_SLURM_OPTS_H
 
-#define SLURM_NAME_PATTERN "[A-Za-z0-9._-]{1,64}"                  /* partition, account, qos, job name */
+#define SLURM_NAME_PATTERN "[A-Za-z0-9._-]{1,64}"                 /* partition, account, qos, job name */
 #define SLURM_TIME_PATTERN "([0-9]+-)?[0-9]{1,2}(:[0-9]{2}){0,2}" /* time limit: [D-]HH[:MM[:SS]] */
-#define SLURM_MEM_PATTERN "[0-9]{1,9}[KMGT]?"                       /* --mem */
+#define SLURM_MEM_PATTERN "[0-9]{1,9}[KMGT]?"                     /* --mem */
 
 #endif

@@ -6,8 +6,10 @@
 
 #include "buf.h"
 
+/* clang-format off */
 #define GPU(name) {"gpu_" #name, WATCH_JOBS, "aifb_gpu_" #name "{$sel}"}
 #define VLLM_RATE(name, counter) {name, WATCH_SERVICES, "rate(vllm:" counter "{$sel}[$win])"}
+/* clang-format on */
 
 const struct catalog_entry catalog[] = {
     GPU(utilization_ratio),

@@ -20,24 +20,24 @@
 #define COPY_FLUSH (1u << 20)
 #define RATE_WINDOW_MIN_S 10.0
 
-static const struct db_stmt st_watch = DB_STMT(
-    "collect_watch",
-    "WITH s AS (SELECT * FROM monitoring_sessions WHERE id = $1),"
-    " ws AS (SELECT jsonb_array_elements_text(watch->'services')::bigint AS id FROM s),"
-    " wr AS (SELECT jsonb_array_elements_text(watch->'runs')::bigint AS id FROM s),"
-    " svc AS (SELECT v.id, v.slurm_job_id FROM services v WHERE v.id IN (SELECT id FROM ws)"
-    "   OR v.id IN (SELECT r.service_id FROM runs r JOIN wr USING (id))"
-    "   OR v.group_id IN (SELECT r.group_id FROM runs r JOIN wr USING (id)))"
-    " SELECT s.state, extract(epoch FROM s.starts_at)::float8, extract(epoch FROM s.ends_at)::float8, s.step_s,"
-    "  (SELECT string_agg(DISTINCT slurm_job_id::text, '|') FROM svc),"
-    "  (SELECT string_agg(id::text, '|' ORDER BY id) FROM svc),"
-    "  (SELECT string_agg(id::text, '|' ORDER BY id) FROM wr),"
-    "  (SELECT count(*) FROM ws) + (SELECT count(*) FROM wr),"
-    "  (SELECT string_agg(id::text, ',' ORDER BY id) FROM wr)"
-    " FROM s",
-    1, true);
-static const struct db_stmt st_lock = DB_STMT(
-    "collect_lock", "SELECT state FROM monitoring_sessions WHERE id = $1 FOR UPDATE", 1, false);
+static const struct db_stmt st_watch =
+    DB_STMT("collect_watch",
+            "WITH s AS (SELECT * FROM monitoring_sessions WHERE id = $1),"
+            " ws AS (SELECT jsonb_array_elements_text(watch->'services')::bigint AS id FROM s),"
+            " wr AS (SELECT jsonb_array_elements_text(watch->'runs')::bigint AS id FROM s),"
+            " svc AS (SELECT v.id, v.slurm_job_id FROM services v WHERE v.id IN (SELECT id FROM ws)"
+            "   OR v.id IN (SELECT r.service_id FROM runs r JOIN wr USING (id))"
+            "   OR v.group_id IN (SELECT r.group_id FROM runs r JOIN wr USING (id)))"
+            " SELECT s.state, extract(epoch FROM s.starts_at)::float8, extract(epoch FROM s.ends_at)::float8, s.step_s,"
+            "  (SELECT string_agg(DISTINCT slurm_job_id::text, '|') FROM svc),"
+            "  (SELECT string_agg(id::text, '|' ORDER BY id) FROM svc),"
+            "  (SELECT string_agg(id::text, '|' ORDER BY id) FROM wr),"
+            "  (SELECT count(*) FROM ws) + (SELECT count(*) FROM wr),"
+            "  (SELECT string_agg(id::text, ',' ORDER BY id) FROM wr)"
+            " FROM s",
+            1, true);
+static const struct db_stmt st_lock =
+    DB_STMT("collect_lock", "SELECT state FROM monitoring_sessions WHERE id = $1 FOR UPDATE", 1, false);
 static const struct db_stmt st_clear =
     DB_STMT("collect_clear", "DELETE FROM session_series WHERE session_id = $1", 1, false);
 static const struct db_stmt st_series =
@@ -155,8 +155,10 @@ static enum err copy_points(struct sink *k, const char *series_id, const json_t 
             return ERR_PROMETHEUS_UNAVAILABLE;
         }
         if (++k->points > COLLECT_POINTS_MAX) {
-            *k->detail = arena_printf(k->a, "field=step_s: the window holds over %d points at step %g s; choose a"
-                                            " larger step_s", COLLECT_POINTS_MAX, k->w->step);
+            *k->detail = arena_printf(k->a,
+                                      "field=step_s: the window holds over %d points at step %g s; choose a"
+                                      " larger step_s",
+                                      COLLECT_POINTS_MAX, k->w->step);
             return ERR_INVALID_INPUT;
         }
         buf_printf(&k->copy, "%s\t", series_id);

@@ -22,7 +22,7 @@ struct app;
 struct watch {
     const char *session_id;
     const char *state;
-    double start, end, step; /* Unix seconds */
+    double start, end, step;     /* Unix seconds */
     const char *ids[WATCH_SETS]; /* "1|2", NULL when the set is empty */
     bool all;                    /* it watches nothing: every series of each entry */
     const char *runs_list;       /* the runs it watches, "1,2" or NULL */

@@ -23,15 +23,15 @@
     " AS mean_power_w, output_tokens, joules_per_output_token, per_gpu, measured_at"
 
 /* The run, its window, its services' jobs and the tokens its load generator counted in the window. */
-static const struct db_stmt st_run = DB_STMT(
-    "energy_run",
-    "SELECT r.state, extract(epoch FROM w.window_start)::float8, extract(epoch FROM w.window_end)::float8,"
-    " (SELECT string_agg(DISTINCT v.slurm_job_id::text, '|') FROM services v WHERE v.slurm_job_id IS NOT NULL"
-    "   AND (v.id = r.service_id OR v.group_id = r.group_id)),"
-    " coalesce((SELECT sum(output_tokens) FROM run_timeline t WHERE t.run_id = r.id),"
-    "   (r.summary->>'total_output_tokens')::numeric)::bigint"
-    " FROM runs r JOIN run_window w ON w.run_id = r.id WHERE r.id = $1",
-    1, true);
+static const struct db_stmt st_run =
+    DB_STMT("energy_run",
+            "SELECT r.state, extract(epoch FROM w.window_start)::float8, extract(epoch FROM w.window_end)::float8,"
+            " (SELECT string_agg(DISTINCT v.slurm_job_id::text, '|') FROM services v WHERE v.slurm_job_id IS NOT NULL"
+            "   AND (v.id = r.service_id OR v.group_id = r.group_id)),"
+            " coalesce((SELECT sum(output_tokens) FROM run_timeline t WHERE t.run_id = r.id),"
+            "   (r.summary->>'total_output_tokens')::numeric)::bigint"
+            " FROM runs r JOIN run_window w ON w.run_id = r.id WHERE r.id = $1",
+            1, true);
 static const struct db_stmt st_store = DB_STMT(
     "energy_store",
     DB_JSON_ROW("INSERT INTO run_energy (run_id, window_start, window_end, slurm_job_ids, gpus, joules, output_tokens,"
@@ -160,13 +160,15 @@ enum err energy_measure(struct app *app, struct arena *a, const char *run_id, co
     json_decref(per_gpu);
     if (gpus == 0) {
         free(pg);
-        *detail = arena_printf(a, "Prometheus has no %s for SLURM job %s in run %s's window (is the job's"
-                                  " aifb-gpu-exporter pushing?)", q, m.jobs, run_id);
+        *detail = arena_printf(a,
+                               "Prometheus has no %s for SLURM job %s in run %s's window (is the job's"
+                               " aifb-gpu-exporter pushing?)",
+                               q, m.jobs, run_id);
         return ERR_NO_ENERGY_DATA;
     }
-    const char *p[] = {run_id, arena_printf(a, "%.3f", m.start), arena_printf(a, "%.3f", m.end), m.jobs,
-                       arena_printf(a, "%d", gpus), arena_printf(a, "%.17g", joules), m.tokens,
-                       pg ? arena_strdup(a, pg) : "[]"};
+    const char *p[] = {run_id,   arena_printf(a, "%.3f", m.start), arena_printf(a, "%.3f", m.end),
+                       m.jobs,   arena_printf(a, "%d", gpus),      arena_printf(a, "%.17g", joules),
+                       m.tokens, pg ? arena_strdup(a, pg) : "[]"};
     free(pg);
     PGresult *res;
     e = db_exec(app->db, a, &st_store, p, &res, detail);

@@ -17,9 +17,8 @@
 #include "req.h"
 #include "rows.h"
 
-static const struct db_stmt st_get =
-    DB_STMT("collect_session", DB_JSON_ROW("SELECT " SESSION_COLUMNS " FROM monitoring_sessions WHERE id = $1"), 1,
-            true);
+static const struct db_stmt st_get = DB_STMT(
+    "collect_session", DB_JSON_ROW("SELECT " SESSION_COLUMNS " FROM monitoring_sessions WHERE id = $1"), 1, true);
 static const struct db_stmt st_state =
     DB_STMT("collect_state", "SELECT state FROM monitoring_sessions WHERE id = $1", 1, true);
 static const struct db_stmt st_summary = DB_STMT(
@@ -37,8 +36,8 @@ static const struct db_stmt st_summary = DB_STMT(
 
 #define DATA_CSV_HEADER "time,metric,labels,value\n"
 #define DATA_CSV_SQL                                                                                                   \
-    "SELECT concat_ws(',', to_char(x.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), s.metric,"          \
-    " '\"' || replace(prom_labels_text(s.labels), '\"', '\"\"') || '\"', x.value) || E'\\n'"                          \
+    "SELECT concat_ws(',', to_char(x.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), s.metric,"           \
+    " '\"' || replace(prom_labels_text(s.labels), '\"', '\"\"') || '\"', x.value) || E'\\n'"                           \
     " FROM session_series s JOIN session_samples x ON x.series_id = s.id WHERE s.session_id = $1"                      \
     " ORDER BY s.metric, s.id, x.ts"
 #define DATA_JSON_SQL                                                                                                  \
@@ -49,8 +48,8 @@ static const struct db_stmt st_summary = DB_STMT(
     " FROM session_series s JOIN session_series_summary m ON m.series_id = s.id WHERE s.session_id = $1"               \
     " ORDER BY s.metric, s.id"
 
-/* The session's state, or its 404. */
-static enum err state_of(struct req *r, const char *id, const char **state)
+/* ERR_OK when the session has been collected; else its 404 or 409. */
+static enum err collected(struct req *r, const char *id)
 {
     const char *p[] = {id};
     PGresult *res;
@@ -59,7 +58,9 @@ static enum err state_of(struct req *r, const char *id, const char **state)
         return e;
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_SESSION_NOT_FOUND, "session %s", id);
-    *state = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+    const char *state = PQgetvalue(res, 0, 0);
+    if (strcmp(state, "collected") != 0)
+        return req_fail(r, ERR_SESSION_STATE, "session %s is %s: collect it first (POST .../collect)", id, state);
     return ERR_OK;
 }
 
@@ -123,26 +124,6 @@ enum err h_sessions_collect(struct req *r)
     return reply_json(r, 200, doc);
 }
 
-static int data_row(void *ctx, const PGresult *res)
-{
-    struct req *r = ctx;
-    return reply_stream_write(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
-/* Between the JSON artifact's series: a comma before each but the first. */
-struct json_rows {
-    struct req *r;
-    size_t n;
-};
-
-static int json_row(void *ctx, const PGresult *res)
-{
-    struct json_rows *j = ctx;
-    if (j->n++ && reply_stream_write(j->r, ",", 1) < 0)
-        return -1;
-    return data_row(j->r, res);
-}
-
 /* The CSV or JSON download, streamed; a failure after the head shows as a cut body and in the log. */
 static enum err stream(struct req *r, const char *id, bool csv)
 {
@@ -153,17 +134,15 @@ static enum err stream(struct req *r, const char *id, bool csv)
         return e;
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_SESSION_NOT_FOUND, "session %s", id);
-    const char *head = csv ? DATA_CSV_HEADER : arena_printf(r->arena, "{\"session\":%s,\"series\":[",
-                                                             PQgetvalue(res, 0, 0));
-    reply_header(r, "Content-Disposition", arena_printf(r->arena, "attachment; filename=\"session-%s.%s\"", id,
-                                                        csv ? "csv" : "json"));
+    const char *head =
+        csv ? DATA_CSV_HEADER : arena_printf(r->arena, "{\"session\":%s,\"series\":[", PQgetvalue(res, 0, 0));
+    reply_header(r, "Content-Disposition",
+                 arena_printf(r->arena, "attachment; filename=\"session-%s.%s\"", id, csv ? "csv" : "json"));
     if ((e = reply_stream_start(r, 200, csv ? "text/csv; charset=utf-8" : "application/json")))
         return e;
     if (reply_stream_write(r, head, strlen(head)) < 0)
         return ERR_OK;
-    struct json_rows j = {r, 0};
-    e = csv ? db_stream(r->app->db, r->arena, DATA_CSV_SQL, p, 1, data_row, r, &r->detail)
-            : db_stream(r->app->db, r->arena, DATA_JSON_SQL, p, 1, json_row, &j, &r->detail);
+    e = rows_stream(r, csv ? DATA_CSV_SQL : DATA_JSON_SQL, p, 1, csv ? NULL : ",");
     if (e)
         log_warn("session %s: data download: %s: %s", id, err_string(e), r->detail);
     else if (!csv)
@@ -174,12 +153,9 @@ static enum err stream(struct req *r, const char *id, bool csv)
 enum err h_sessions_data(struct req *r)
 {
     const char *id = req_str(r, "id");
-    const char *state;
-    enum err e = state_of(r, id, &state);
+    enum err e = collected(r, id);
     if (e)
         return e;
-    if (strcmp(state, "collected") != 0)
-        return req_fail(r, ERR_SESSION_STATE, "session %s is %s: collect it first (POST .../collect)", id, state);
     const char *fmt = req_str(r, "format");
     return stream(r, id, !fmt || strcmp(fmt, "csv") == 0);
 }
@@ -187,12 +163,9 @@ enum err h_sessions_data(struct req *r)
 enum err h_sessions_summary(struct req *r)
 {
     const char *id = req_str(r, "id");
-    const char *state;
-    enum err e = state_of(r, id, &state);
+    enum err e = collected(r, id);
     if (e)
         return e;
-    if (strcmp(state, "collected") != 0)
-        return req_fail(r, ERR_SESSION_STATE, "session %s is %s: collect it first (POST .../collect)", id, state);
     const char *p[] = {id};
     return rows_one(r, &st_summary, p, 200, ERR_SESSION_NOT_FOUND);
 }

@@ -15,7 +15,7 @@ struct app;
 #define SESSION_COLUMNS                                                                                                \
     "id, label, state, starts_at, ends_at, step_s, watch, created_at,"                                                 \
     " greatest(0, extract(epoch FROM ends_at - now()))::float8 AS seconds_left, collected_at, collected_step_s,"       \
-    " collected_points, (SELECT count(*) FROM session_series x WHERE x.session_id = monitoring_sessions.id)"          \
+    " collected_points, (SELECT count(*) FROM session_series x WHERE x.session_id = monitoring_sessions.id)"           \
     " AS collected_series"
 
 enum err h_sessions_create(struct req *r);

@@ -20,15 +20,15 @@ struct gpu_reading {
     double mem_used_bytes;
     double mem_total_bytes;
     double power_watts;
-    double energy_joules;    /* since the driver loaded: a counter; NAN where the GPU has none */
+    double energy_joules; /* since the driver loaded: a counter; NAN where the GPU has none */
     double temp_celsius;
     double sm_clock_hz;
     double mem_clock_hz;
-    double clock_events;     /* NVML's clocks event (throttle) reasons bitmask; NAN: unknown */
+    double clock_events; /* NVML's clocks event (throttle) reasons bitmask; NAN: unknown */
 };
 
 struct gpu_sample {
-    double taken;            /* CLOCK_REALTIME seconds */
+    double taken; /* CLOCK_REALTIME seconds */
     size_t n;
     struct gpu_reading gpu[GPU_MAX];
 };

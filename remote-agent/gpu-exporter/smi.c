@@ -19,7 +19,7 @@
 #include "proc.h"
 
 #define SMI_TIMEOUT_MS 5000      /* nvidia-smi takes seconds on many GPUs without persistence mode */
-#define SMI_ERR_MAX 4096 /* what nvidia-smi writes on stderr, kept for a failure's message */
+#define SMI_ERR_MAX 4096         /* what nvidia-smi writes on stderr, kept for a failure's message */
 #define SMI_OUT_MAX (256 * 1024) /* GPU_MAX lines of about 200 bytes, with room */
 
 enum col { COL_OTHER, COL_TIMESTAMP, COL_INDEX, COL_NAME, COL_UUID, COL_NUMBER, COL_HEX };

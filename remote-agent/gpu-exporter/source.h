@@ -55,8 +55,8 @@ void source_close(struct source *s);
 struct smi_header;
 struct smi_header *smi_header_parse(const char *line, char *why, size_t n);
 void smi_header_free(struct smi_header *h);
-int smi_line_parse(const struct smi_header *h, const char *line, struct gpu_reading *out, double *taken,
-                   char *why, size_t n);
+int smi_line_parse(const struct smi_header *h, const char *line, struct gpu_reading *out, double *taken, char *why,
+                   size_t n);
 
 /* One row of the nvml-load.csv format (after its header). Returns 0 or -1 as smi_line_parse. *t (may be
  * NULL) gets the row's t as written: seconds, not necessarily since the epoch. Energy mJ -> J, power

@@ -16,17 +16,17 @@ struct rng {
 };
 void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
-double rng_uniform(struct rng *r);            /* [0, 1) */
-double rng_exp(struct rng *r, double mean);   /* exponential */
+double rng_uniform(struct rng *r);                           /* [0, 1) */
+double rng_exp(struct rng *r, double mean);                  /* exponential */
 double rng_gamma(struct rng *r, double shape, double scale); /* Marsaglia-Tsang */
 
 struct arrival {
     const struct workload *w;
     struct rng rng;
-    double t;            /* the last arrival, seconds from the start */
-    size_t stage;        /* the stage t lies in (with no stages: 0, then 1 once the duration is past) */
-    double spent;        /* expected arrivals spent in this stage since its start (gaps drawn with mean 1) */
-    uint64_t n;          /* arrivals given so far */
+    double t;     /* the last arrival, seconds from the start */
+    size_t stage; /* the stage t lies in (with no stages: 0, then 1 once the duration is past) */
+    double spent; /* expected arrivals spent in this stage since its start (gaps drawn with mean 1) */
+    uint64_t n;   /* arrivals given so far */
 };
 
 /* Starts the schedule of w (seeded from w->seed) at t = 0. */

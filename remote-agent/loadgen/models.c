@@ -13,8 +13,7 @@ static size_t take(char *data, size_t size, size_t n, void *ctx)
     return buf_append(ctx, data, size * n) < 0 ? 0 : size * n;
 }
 
-enum err models_first(struct arena *a, const char *base_url, double timeout_s, const char **model,
-                      const char **detail)
+enum err models_first(struct arena *a, const char *base_url, double timeout_s, const char **model, const char **detail)
 {
     struct buf b;
     buf_init(&b, MODELS_MAX);

@@ -8,7 +8,6 @@
 
 /* The id of the first model base_url serves, in the arena. Returns ERR_OK, ERR_SERVICE_UNREACHABLE
  * (no answer, not 200, within timeout_s) or ERR_INVALID_INPUT (an answer with no model), with *detail. */
-enum err models_first(struct arena *a, const char *base_url, double timeout_s, const char **model,
-                      const char **detail);
+enum err models_first(struct arena *a, const char *base_url, double timeout_s, const char **model, const char **detail);
 
 #endif

@@ -31,10 +31,10 @@ enum phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_COOLDOWN };
 
 struct record {
     int rank;
-    uint64_t seq;         /* 0, 1, ... in the order requests were scheduled, per rank */
-    enum phase phase;     /* by scheduled time against warmup_s and cooldown_s */
-    int64_t scheduled_us; /* when the schedule wanted it sent (closed loop: when a slot freed) */
-    int64_t sent_us;      /* when it was handed to libcurl (the wait in the client is sent - scheduled) */
+    uint64_t seq;           /* 0, 1, ... in the order requests were scheduled, per rank */
+    enum phase phase;       /* by scheduled time against warmup_s and cooldown_s */
+    int64_t scheduled_us;   /* when the schedule wanted it sent (closed loop: when a slot freed) */
+    int64_t sent_us;        /* when it was handed to libcurl (the wait in the client is sent - scheduled) */
     int64_t first_chunk_us; /* first chunk with a non-empty choices array (vllm bench serve's TTFT
                              * point; non-streaming: the whole answer); 0: none */
     int64_t last_chunk_us;  /* last chunk with a non-empty choices array; 0: none */

@@ -31,9 +31,9 @@ double stats_percentile(const double *sorted, size_t n, double q);
 
 /* What the run asked and what its process saw, for the self-check. */
 struct run_facts {
-    double requested_rate; /* open loop: the workload's mean rate over its stages (0 closed) */
+    double requested_rate;        /* open loop: the workload's mean rate over its stages (0 closed) */
     int64_t started_us, ended_us; /* wall time of the run (epoch us) */
-    double held_s;         /* capped open loop: total time the schedule waited for a free slot */
+    double held_s;                /* capped open loop: total time the schedule waited for a free slot */
 };
 
 /* The summary object (a new reference): vllm bench serve's result field names (completed, failed,

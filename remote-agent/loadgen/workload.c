@@ -389,7 +389,8 @@ static enum err parse_items(struct arena *a, const json_t *arr, struct wl_prompt
 
 static enum err parse_prompts(struct arena *a, const json_t *p, struct workload *w, const char **detail)
 {
-    if (!p) { /* none named: random prompts of WORKLOAD_DEFAULT_INPUT_LEN tokens, as vllm bench serve's default dataset */
+    if (!p) { /* none named: random prompts of WORKLOAD_DEFAULT_INPUT_LEN tokens, as vllm bench serve's default dataset
+               */
         w->prompts = (struct wl_prompts){.source = WL_RANDOM, .input_len = WORKLOAD_DEFAULT_INPUT_LEN};
         return ERR_OK;
     }

@@ -26,9 +26,9 @@
 #define WORKLOAD_MAX_PERCENTILES 16
 #define WORKLOAD_DEFAULT_INPUT_LEN 256 /* tokens of the random prompts of a workload that names none */
 
-enum wl_api { WL_COMPLETIONS, WL_CHAT };                    /* /v1/completions, /v1/chat/completions */
-enum wl_mode { WL_CLOSED, WL_OPEN };                        /* N in flight; arrivals at a rate */
-enum wl_arrival { WL_CONSTANT, WL_POISSON, WL_GAMMA };      /* gaps between arrivals (open loop) */
+enum wl_api { WL_COMPLETIONS, WL_CHAT };                        /* /v1/completions, /v1/chat/completions */
+enum wl_mode { WL_CLOSED, WL_OPEN };                            /* N in flight; arrivals at a rate */
+enum wl_arrival { WL_CONSTANT, WL_POISSON, WL_GAMMA };          /* gaps between arrivals (open loop) */
 enum wl_source { WL_INLINE, WL_JSONL, WL_SHAREGPT, WL_RANDOM }; /* where prompts come from */
 
 /* One stage: for duration_s, either a rate (open loop) or a concurrency (closed loop). */
@@ -42,14 +42,14 @@ struct wl_prompts {
     enum wl_source source;
     const char *const *items; /* inline: the prompts (nitems of them) */
     size_t nitems;
-    const char *path;     /* jsonl/sharegpt: a file under the datasets folder (relative, no "..") */
-    const char *field;    /* jsonl: the member holding the prompt ("prompt") */
-    int64_t input_len;    /* random: prompt tokens (mean); also jsonl/sharegpt: 0 */
-    int64_t output_len;   /* random: completion tokens (mean); 0: max_tokens */
-    double range_ratio;   /* random: lengths uniform in len * [1 - r, 1 + r] (vllm's random dataset) */
+    const char *path;   /* jsonl/sharegpt: a file under the datasets folder (relative, no "..") */
+    const char *field;  /* jsonl: the member holding the prompt ("prompt") */
+    int64_t input_len;  /* random: prompt tokens (mean); also jsonl/sharegpt: 0 */
+    int64_t output_len; /* random: completion tokens (mean); 0: max_tokens */
+    double range_ratio; /* random: lengths uniform in len * [1 - r, 1 + r] (vllm's random dataset) */
 };
 
-struct wl_slo {            /* goodput: a request is good when it meets every SLO set (0: not set) */
+struct wl_slo { /* goodput: a request is good when it meets every SLO set (0: not set) */
     double ttft_ms, tpot_ms, e2el_ms;
 };
 
@@ -65,30 +65,30 @@ struct workload {
     bool ignore_eos;          /* sent only when true */
     const json_t *extra_body; /* members merged into every request body; NULL: none */
 
-    enum wl_mode mode;        /* default closed */
-    int64_t concurrency;      /* closed loop: in flight (default 1); with stages the largest stage's */
-    double rate;              /* open loop: requests/s; 0 with stages */
-    enum wl_arrival arrival;  /* default poisson */
-    double burstiness;        /* gamma shape (1: Poisson); default 1 */
-    int64_t max_concurrency;  /* open loop cap; 0: none */
-    double ramp_s;            /* closed loop: the concurrency grows evenly from 1 to its value over
-                               * this long, so that the streams do not start (and run) in lockstep */
-    struct wl_stage *stages;  /* when set they replace rate/concurrency and give the duration */
+    enum wl_mode mode;       /* default closed */
+    int64_t concurrency;     /* closed loop: in flight (default 1); with stages the largest stage's */
+    double rate;             /* open loop: requests/s; 0 with stages */
+    enum wl_arrival arrival; /* default poisson */
+    double burstiness;       /* gamma shape (1: Poisson); default 1 */
+    int64_t max_concurrency; /* open loop cap; 0: none */
+    double ramp_s;           /* closed loop: the concurrency grows evenly from 1 to its value over
+                              * this long, so that the streams do not start (and run) in lockstep */
+    struct wl_stage *stages; /* when set they replace rate/concurrency and give the duration */
     size_t nstages;
 
-    int64_t requests;         /* bound by count; 0: none */
-    double duration_s;        /* bound by time; 0: none (the stages' sum when stages are set) */
+    int64_t requests;            /* bound by count; 0: none */
+    double duration_s;           /* bound by time; 0: none (the stages' sum when stages are set) */
     double warmup_s, cooldown_s; /* left out of the results, by scheduled time */
     uint64_t seed;
     struct wl_prompts prompts;
     struct wl_slo slo;
     double percentiles[WORKLOAD_MAX_PERCENTILES]; /* default 50, 90, 95, 99 */
     size_t npercentiles;
-    double timeout_s;         /* per request; default 600 */
+    double timeout_s; /* per request; default 600 */
 
-    int64_t run_id;           /* labels only; 0: none */
-    const char *pushgateway;  /* base URL; NULL: no live metrics */
-    double push_interval_s;   /* default 1 */
+    int64_t run_id;          /* labels only; 0: none */
+    const char *pushgateway; /* base URL; NULL: no live metrics */
+    double push_interval_s;  /* default 1 */
 };
 
 /* Checks doc (the workload object) and fills *w (strings point into doc or the arena; doc must
