@@ -117,11 +117,11 @@ enum err h_sessions_collect(struct req *r)
     PGresult *res;
     if ((e = db_exec(r->app->db, r->arena, &st_get, p, &res, &r->detail)))
         return e;
-    json_t *doc = PQntuples(res) ? req_own_json(r, json_loads(PQgetvalue(res, 0, 0), 0, NULL)) : NULL;
+    json_t *doc = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
     if (!doc)
         return req_fail(r, ERR_SESSION_NOT_FOUND, "session %s was deleted meanwhile", id);
     json_object_set(doc, "energy", energies(r, &w));
-    return reply_json(r, 200, doc);
+    return reply_json(r, 200, doc); /* takes doc */
 }
 
 /* The CSV or JSON download, streamed; a failure after the head shows as a cut body and in the log. */
