@@ -74,6 +74,13 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(UNIT_LDLIBS)
 
+# Unit tests of aifb-logs's modules (test_logs_*.c) link its objects but main.o. Placed after the
+# app rules, which define logs_OBJ; its longer fixed prefix makes make prefer it to the rule above.
+$(BUILD)/tests/unit/test_logs_%: $(BUILD)/obj/tests/unit/test_logs_%.o $(filter-out %/main.o,$(logs_OBJ)) \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) $(UNIT_LDLIBS)
+
 ra:
 	@$(MAKE) --no-print-directory -C remote-agent BUILD=$(abspath $(BUILD)) OPT="$(CFLAGS)" CC="$(CC)" V="$(V)"
 $(RA_LIBS): ra ;

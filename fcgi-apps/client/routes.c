@@ -14,9 +14,6 @@ static const char *const states[] = {"pending", "starting",  "running", "complet
 static const struct field id_param[] = {F_ID("id"), F_END};
 static const struct field compare_params[] = {F_ID("id"), F_ID("other"), F_END};
 
-/* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them. */
-#define TIME_PATTERN                                                                                                   \
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 #define NAME_PATTERN "^[A-Za-z0-9._-]+$"
 
 static const struct field run_list_params[] = {

@@ -15,7 +15,8 @@
  * inline prompts. */
 #define RUN_LIST_COLUMNS                                                                                               \
     "id, name, service_id, group_id, target_url, state, slurm_job_id, ntasks, summary, error,"                         \
-    " records_loaded, created_at, started_at, ended_at"
+    " records_loaded, created_at, started_at, ended_at, '/api/logs/v1/files?run_id=' || id AS logs,"                   \
+    " '/api/monitoring/v1/runs/' || id || '/energy' AS energy"
 #define RUN_COLUMNS RUN_LIST_COLUMNS ", config"
 
 /* One run by id ($1), as JSON. */

@@ -55,6 +55,9 @@ struct field {
 #define F_MAP(n, req, most, keypat) \
     {.name = (n), .type = FIELD_MAP, .required = (req), .max = (most), .pattern = (keypat)}
 #define F_END {.name = NULL}
+/* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them (and refuses 2026-02-30). */
+#define TIME_PATTERN \
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 /* clang-format on */
 
 struct req;

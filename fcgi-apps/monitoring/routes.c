@@ -29,10 +29,6 @@ static const struct field target_list_params[] = {
     F_END,
 };
 
-/* Times are RFC 3339 (2026-11-27T07:30:00Z); PostgreSQL parses them. */
-#define TIME_PATTERN                                                                                                   \
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
-
 static const struct field session_body[] = {
     F_STR("label", F_REQ, 1, 128, "^[[:print:]]+$"),
     F_ARR("services", F_OPT, 0, 256),

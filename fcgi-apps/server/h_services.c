@@ -10,7 +10,7 @@
 
 #define SERVICE_COLUMNS                                                                                                \
     "id, name, recipe, group_id, config, state, slurm_state, slurm_job_id, node, endpoint_host, port, error, "         \
-    "created_at, updated_at, checked_at, ended_at"
+    "created_at, updated_at, checked_at, ended_at, '/api/logs/v1/files?service_id=' || id AS logs"
 
 static const struct db_stmt st_list =
     DB_STMT("services_list",

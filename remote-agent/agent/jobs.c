@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "jobstate.h"
 #include "out.h"
 #include "state.h"
@@ -168,8 +169,7 @@ static enum err jobs_reply(struct agent *ag, const int64_t *ids, size_t n, bool 
     for (size_t i = 0; i < n; i++) {
         json_t *j = job_json(ag, ids[i], &rows[i]);
         if (with_request) {
-            const char *dir = state_job_dir(ag->arena, ag->state_dir, ids[i]);
-            json_t *req = state_read_json(ag->arena, arena_printf(ag->arena, "%s/request.json", dir), 1u << 20);
+            json_t *req = state_job_request(ag->arena, ag->state_dir, ids[i]);
             json_object_set_new(j, "recipe", out_str(json_string_value(json_object_get(req, "recipe"))));
             json_object_set_new(j, "job_name", out_str(json_string_value(json_object_get(req, "job_name"))));
         }
@@ -220,7 +220,11 @@ enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply)
     enum err e = own_job(ag, "cancel", argc, argv, &id);
     if (e)
         return e;
-    if ((e = slurm_scancel(&ag->slurm, id)) != ERR_OK) {
+    e = slurm_scancel(&ag->slurm, id);
+    json_t *req = state_job_request(ag->arena, ag->state_dir, id);
+    audit_record(ag, &(struct audit_entry){"cancel", id, json_string_value(json_object_get(req, "recipe")),
+                                           json_string_value(json_object_get(req, "job_name")), e});
+    if (e) {
         ag->detail = ag->slurm.detail;
         return e;
     }

@@ -16,7 +16,8 @@ enum err jobs_status(struct agent *ag, int argc, char **argv, json_t **reply);
 /* `list`: as status, for the newest AGENT_LIST_MAX jobs in STATE/jobs, each with recipe and job_name. */
 enum err jobs_list(struct agent *ag, int argc, char **argv, json_t **reply);
 
-/* `cancel ID`: {"job_id","cancelled":true}; ERR_JOB_NOT_FOUND for a job this agent did not submit. */
+/* `cancel ID`: {"job_id","cancelled":true}; ERR_JOB_NOT_FOUND for a job this agent did not submit.
+ * A cancel of one of its jobs gets a line in the audit log, whatever scancel said. */
 enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply);
 
 /* `endpoint ID`: {"job_id","ready":true,"host","port"[,"replicas"]} or {"job_id","ready":false}. */

@@ -10,10 +10,10 @@
 
 #include "jobstate.h"
 #include "out.h"
+#include "recipe.h"
 #include "state.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-#define REQUEST_FILE_MAX (1u << 20)
 
 static enum err invalid(struct arena *a, const char **detail, const char *field, const char *why, const char *got)
 {
@@ -165,19 +165,41 @@ static ssize_t read_all(int fd, char *buf, size_t want)
     return (ssize_t)got;
 }
 
+/* Opens the log file name below dirfd, never through a symlink on the way or at the end: *fd, or -1
+ * with t->missing set when it or its folder does not exist (the job has not started, or wrote nothing
+ * yet). */
+static enum err open_log(struct arena *a, int dirfd, const char *name, struct logs_tail *t, int *fd, const char **why)
+{
+    const char *base;
+    int dir = state_walk(dirfd, name, &base);
+    *fd = -1;
+    if (dir < 0) {
+        t->missing = errno == ENOENT;
+        return t->missing ? ERR_OK
+               : errno == ELOOP || errno == ENOTDIR
+                   ? tail_fail(a, why, name, "a symlink or a file on the way, not read", 0)
+                   : tail_fail(a, why, name, "open", errno);
+    }
+    /* O_NONBLOCK: a FIFO put there must not hang the call; it is refused as not regular */
+    *fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int saved = errno;
+    close(dir);
+    if (*fd >= 0)
+        return ERR_OK;
+    t->missing = saved == ENOENT;
+    return t->missing       ? ERR_OK
+           : saved == ELOOP ? tail_fail(a, why, name, "a symlink, not read", 0)
+                            : tail_fail(a, why, name, "open", saved);
+}
+
 enum err logs_read_tail(struct arena *a, int dirfd, const char *name, size_t bytes, struct logs_tail *t,
                         const char **why)
 {
+    int fd;
     *t = (struct logs_tail){.data = arena_strdup(a, "")};
-    /* O_NONBLOCK: a FIFO put there must not hang the call; it is refused below as not regular */
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        return ERR_OK; /* the job has not started, or wrote nothing yet */
-    if (fd < 0 && errno == ELOOP)
-        return tail_fail(a, why, name, "a symlink, not read", 0);
-    if (fd < 0)
-        return tail_fail(a, why, name, "open", errno);
-    enum err e = ERR_OK;
+    enum err e = open_log(a, dirfd, name, t, &fd, why);
+    if (e || fd < 0)
+        return e;
     struct stat st;
     off_t end, from;
     ssize_t n;
@@ -213,16 +235,11 @@ out:
     return e;
 }
 
-/* The job's name as submit stored it in STATE/jobs/<id>/request.json; NULL when missing. */
-static const char *job_name(struct agent *ag, int64_t id)
-{
-    const char *dir = state_job_dir(ag->arena, ag->state_dir, id);
-    json_t *req = state_read_json(ag->arena, arena_printf(ag->arena, "%s/request.json", dir), REQUEST_FILE_MAX);
-    return json_string_value(json_object_get(req, "job_name"));
-}
-
-/* The tail of the job's log file, name, in STATE/logs. */
-static enum err read_log(struct agent *ag, const char *name, size_t bytes, struct logs_tail *t)
+/* The tail of the job's log file: STATE/logs/<recipe>/NAME, where sbatch writes it since logs have a
+ * folder per recipe, else STATE/logs/NAME of a job submitted before. *path (below STATE/logs) is the
+ * file read, the first while neither exists yet. */
+static enum err read_log(struct agent *ag, const char *recipe, const char *name, size_t bytes, struct logs_tail *t,
+                         const char **path)
 {
     int dirfd =
         open(arena_printf(ag->arena, "%s/logs", ag->state_dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -230,7 +247,16 @@ static enum err read_log(struct agent *ag, const char *name, size_t bytes, struc
         ag->detail = arena_printf(ag->arena, "opening STATE/logs: %s", strerror(errno));
         return ERR_AGENT_STATE;
     }
-    enum err e = logs_read_tail(ag->arena, dirfd, name, bytes, t, &ag->detail);
+    *path = recipe && recipe_name_ok(recipe) ? arena_printf(ag->arena, "%s/%s", recipe, name) : name;
+    enum err e = logs_read_tail(ag->arena, dirfd, *path, bytes, t, &ag->detail);
+    if (!e && t->missing && *path != name) {
+        struct logs_tail flat;
+        e = logs_read_tail(ag->arena, dirfd, name, bytes, &flat, &ag->detail);
+        if (!e && !flat.missing) {
+            *t = flat;
+            *path = name;
+        }
+    }
     close(dirfd);
     return e;
 }
@@ -239,6 +265,7 @@ enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply)
 {
     struct logs_args args;
     struct logs_tail t;
+    const char *path;
     enum err e = logs_parse_args(ag->arena, argc, argv, &args, &ag->detail);
     if (e)
         return e;
@@ -246,12 +273,14 @@ enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply)
         ag->detail = arena_printf(ag->arena, "job_id=%" PRId64, args.id);
         return ERR_JOB_NOT_FOUND;
     }
-    const char *name = logs_file_name(ag->arena, job_name(ag, args.id), args.id, args.stream);
+    json_t *req = state_job_request(ag->arena, ag->state_dir, args.id);
+    const char *name =
+        logs_file_name(ag->arena, json_string_value(json_object_get(req, "job_name")), args.id, args.stream);
     if (!name) {
         ag->detail = arena_printf(ag->arena, "STATE/jobs/%" PRId64 "/request.json has no valid job_name", args.id);
         return ERR_AGENT_STATE;
     }
-    if ((e = read_log(ag, name, args.bytes, &t)))
+    if ((e = read_log(ag, json_string_value(json_object_get(req, "recipe")), name, args.bytes, &t, &path)))
         return e;
     /* a tail cut inside a character starts at the next whole one; then the cap on the JSON form */
     size_t skip = t.offset > 0 ? logs_char_start(t.data, t.len) : 0;
@@ -259,7 +288,7 @@ enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply)
     skip += logs_fit(t.data + skip, t.len - skip, LOGS_JSON_MAX);
     int64_t offset = t.offset + (int64_t)skip;
     *reply = out_keep(ag->arena, json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:o}", "job_id", (json_int_t)args.id,
-                                           "stream", args.stream, "path", arena_printf(ag->arena, "logs/%s", name),
+                                           "stream", args.stream, "path", arena_printf(ag->arena, "logs/%s", path),
                                            "size", (json_int_t)t.size, "offset", (json_int_t)offset, "truncated",
                                            offset > 0, "text", out_strn(t.data + skip, t.len - skip)));
     return ERR_OK;

@@ -1,7 +1,8 @@
 /* logs: the `logs ID [out|err] [BYTES]` verb: the end of a job's standard output or error, the file
- * STATE/logs/<job name>-<id>.<out|err> that sbatch's --output and --error name. The file is read from
- * its end, never as a whole, never through a symlink, and only inside STATE/logs. The text answered is
- * valid UTF-8 and its JSON form fits the server's cap on an agent's answer. */
+ * STATE/logs/<recipe>/<job name>-<id>.<out|err> that sbatch's --output and --error name (or
+ * STATE/logs/<job name>-<id>.<out|err> for a job submitted before logs had a folder per recipe). The
+ * file is read from its end, never as a whole, never through a symlink, and only inside STATE/logs.
+ * The text answered is valid UTF-8 and its JSON form fits the server's cap on an agent's answer. */
 #ifndef AIFB_LOGS_H
 #define AIFB_LOGS_H
 
@@ -50,20 +51,24 @@ size_t logs_fit(const char *s, size_t len, size_t max);
 
 /* The end of one log file. */
 struct logs_tail {
+    bool missing;   /* the file (or its folder) does not exist yet */
     int64_t size;   /* of the file when read; 0 when it does not exist yet */
     int64_t offset; /* of data[0] in the file */
     char *data;     /* in the arena, NUL-terminated */
     size_t len;
 };
 
-/* Reads the last bytes (at most) of the file name in the folder dirfd, seeking to them from the
- * end; a file that does not exist reads as empty. Never follows a symlink and reads only regular
- * files. Returns ERR_OK, or ERR_AGENT_STATE with *why (arena; names the file as STATE/logs/NAME). */
+/* Reads the last bytes (at most) of the file name, a path below the folder dirfd (STATE/logs):
+ * "aifb-svc-7-12.out" or "vllm/aifb-svc-7-12.out", seeking to them from the end; a file or folder
+ * that does not exist reads as empty and missing. Never follows a symlink, on the way or at the end,
+ * and reads only regular files. Returns ERR_OK, or ERR_AGENT_STATE with *why (arena; names the file
+ * as STATE/logs/NAME). */
 enum err logs_read_tail(struct arena *a, int dirfd, const char *name, size_t bytes, struct logs_tail *t,
                         const char **why);
 
-/* The verb: {"job_id","stream","path":"logs/NAME","size","offset","truncated","text"} for a job this
- * agent submitted; ERR_JOB_NOT_FOUND for another. */
+/* The verb: {"job_id","stream","path","size","offset","truncated","text"} for a job this agent
+ * submitted, path being the file read ("logs/<recipe>/NAME", or "logs/NAME" of the flat layout;
+ * the first while neither exists); ERR_JOB_NOT_FOUND for another. */
 enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply);
 
 #endif

@@ -19,6 +19,7 @@
 #include "out.h"
 #include "output.h"
 #include "recipe.h"
+#include "rmlog.h"
 #include "state.h"
 #include "submit.h"
 
@@ -73,7 +74,7 @@ static const struct verb {
     {"submit", submit_verb, true},     {"status", jobs_status, true},    {"cancel", jobs_cancel, true},
     {"endpoint", jobs_endpoint, true}, {"list", jobs_list, true},        {"recipes", verb_recipes, false},
     {"recipe", verb_recipe, false},    {"version", verb_version, false}, {"logs", logs_verb, true},
-    {"output", output_verb, true},
+    {"output", output_verb, true},     {"rmlog", rmlog_verb, true},
 };
 
 /* The folder of this binary (for {{aifb_bin}} and the default recipes folder). */
@@ -132,7 +133,7 @@ static int parse_options(struct agent *ag, int argc, char **argv, const char **s
         *target = argv[++i];
     }
     if (i >= argc) {
-        ag->detail = "no verb: submit, status, cancel, endpoint, logs, list, recipes, recipe or version";
+        ag->detail = "no verb: submit, status, cancel, endpoint, logs, output, rmlog, list, recipes, recipe or version";
         return -1;
     }
     return i;

@@ -416,7 +416,7 @@ enum err recipe_parse(struct arena *a, const json_t *doc, const char *name, stru
     return e;
 }
 
-static bool name_ok(const char *s)
+bool recipe_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > 64 || s[0] == '-' || s[0] == '_')
@@ -426,7 +426,7 @@ static bool name_ok(const char *s)
 
 enum err recipe_load(struct arena *a, const char *dir, const char *name, struct recipe **out, const char **detail)
 {
-    if (!name_ok(name)) {
+    if (!recipe_name_ok(name)) {
         *detail = arena_printf(a, "recipe=%.64s", name);
         return ERR_RECIPE_NOT_FOUND;
     }
@@ -464,7 +464,7 @@ enum err recipe_load_all(struct arena *a, const char *dir, struct recipe ***out,
         if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
         char *stem = arena_strndup(a, e->d_name, len - 5);
-        if (!name_ok(stem))
+        if (!recipe_name_ok(stem))
             continue;
         if (count == cap) {
             const char **grown = arena_calloc(a, cap ? cap * 2 : 16, sizeof(*grown));

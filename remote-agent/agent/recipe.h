@@ -52,6 +52,9 @@ struct recipe {
  * doc must outlive it). Returns ERR_OK or ERR_RECIPE_INVALID with a *detail naming the problem. */
 enum err recipe_parse(struct arena *a, const json_t *doc, const char *name, struct recipe **out, const char **detail);
 
+/* True when s is a recipe name (RECIPE_NAME_PATTERN): also one path component, never "." or "..". */
+bool recipe_name_ok(const char *s);
+
 /* Loads dir/<name>.json. Returns ERR_OK; ERR_RECIPE_NOT_FOUND when name is not a valid recipe name or
  * there is no such file; ERR_RECIPE_INVALID when the file is unreadable, over 256 KiB or malformed. */
 enum err recipe_load(struct arena *a, const char *dir, const char *name, struct recipe **out, const char **detail);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,48 @@ enum err state_init(struct arena *a, const char *dir, const char **why)
         if (mkdir_0700(arena_printf(a, "%s%s", dir, subs[i])) < 0)
             return fail(a, why, "creating the state folder");
     return ERR_OK;
+}
+
+enum err state_logs_dir(struct arena *a, const char *dir, const char *name, int *fd, const char **why)
+{
+    int logs = open(arena_printf(a, "%s/logs", dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (logs < 0)
+        return fail(a, why, "opening STATE/logs");
+    if (mkdirat(logs, name, 0700) < 0 && errno != EEXIST) {
+        close(logs);
+        return fail(a, why, "creating a folder in STATE/logs");
+    }
+    /* an existing name must be a real folder, not a symlink planted to send the logs elsewhere */
+    *fd = openat(logs, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int saved = errno;
+    close(logs);
+    errno = saved;
+    return *fd < 0 ? fail(a, why, "opening a folder in STATE/logs") : ERR_OK;
+}
+
+int state_walk(int dirfd, const char *rel, const char **last)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    const char *p = rel, *slash;
+    while (fd >= 0 && (slash = strchr(p, '/')) != NULL) {
+        char comp[NAME_MAX + 1];
+        size_t n = (size_t)(slash - p);
+        if (n == 0 || n > NAME_MAX || (n <= 2 && strncmp(p, "..", n) == 0)) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        fd = next;
+        p = slash + 1;
+    }
+    *last = p;
+    return fd;
 }
 
 enum err state_pending_new(struct arena *a, const char *dir, const char **path, const char **token, const char **why)
@@ -184,6 +227,11 @@ json_t *state_read_json(struct arena *a, const char *path, size_t cap)
     if (j)
         arena_defer(a, decref, j);
     return json_is_object(j) ? j : NULL;
+}
+
+json_t *state_job_request(struct arena *a, const char *dir, int64_t id)
+{
+    return state_read_json(a, arena_printf(a, "%s/request.json", state_job_dir(a, dir, id)), 1u << 20);
 }
 
 static int newest_first(const void *x, const void *y)

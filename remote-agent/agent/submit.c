@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "input.h"
 #include "out.h"
@@ -15,22 +16,18 @@
 #include "render.h"
 #include "state.h"
 
-#define NAME_PATTERN SLURM_NAME_PATTERN
-#define TIME_PATTERN SLURM_TIME_PATTERN
-#define MEM_PATTERN SLURM_MEM_PATTERN
-
 static const struct field request_fields[] = {
     F_STR("recipe", F_REQ, 1, 64, RECIPE_NAME_PATTERN),
     F_OBJ("params", F_OPT, NULL),
-    F_STR("job_name", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("time_limit", F_OPT, 1, 32, TIME_PATTERN),
-    F_STR("partition", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("account", F_OPT, 1, 64, NAME_PATTERN),
-    F_STR("qos", F_OPT, 1, 64, NAME_PATTERN),
+    F_STR("job_name", F_OPT, 1, 64, SLURM_NAME_PATTERN),
+    F_STR("time_limit", F_OPT, 1, 32, SLURM_TIME_PATTERN),
+    F_STR("partition", F_OPT, 1, 64, SLURM_NAME_PATTERN),
+    F_STR("account", F_OPT, 1, 64, SLURM_NAME_PATTERN),
+    F_STR("qos", F_OPT, 1, 64, SLURM_NAME_PATTERN),
     F_INT("nodes", F_OPT, 1, 1024),
     F_INT("ntasks", F_OPT, 1, 65536),
     F_INT("cpus_per_task", F_OPT, 1, 1024),
-    F_STR("mem", F_OPT, 1, 16, MEM_PATTERN),
+    F_STR("mem", F_OPT, 1, 16, SLURM_MEM_PATTERN),
     F_ARR("kinds", F_OPT, 1, 4),
     F_END,
 };
@@ -66,6 +63,7 @@ enum err submit_options(struct arena *a, const json_t *req, const struct recipe 
                         struct submit_opts *o, const char **detail)
 {
     memset(o, 0, sizeof(*o));
+    o->recipe = r->name;
     o->job_name = opt_str(a, req, "job_name");
     if (!o->job_name)
         o->job_name = arena_printf(a, "aifb-%s", r->name);
@@ -107,8 +105,9 @@ char **submit_argv(struct arena *a, const struct submit_opts *o, const char *sta
     v[n++] = "sbatch";
     v[n++] = "--parsable";
     v[n++] = arena_printf(a, "--job-name=%s", o->job_name);
-    v[n++] = arena_printf(a, "--output=%s/logs/%%x-%%j.out", state_dir);
-    v[n++] = arena_printf(a, "--error=%s/logs/%%x-%%j.err", state_dir);
+    /* a folder per recipe: the log syncer tells what a file is from its path alone */
+    v[n++] = arena_printf(a, "--output=%s/logs/%s/%%x-%%j.out", state_dir, o->recipe);
+    v[n++] = arena_printf(a, "--error=%s/logs/%s/%%x-%%j.err", state_dir, o->recipe);
     v[n++] = arena_printf(a, "--chdir=%s", state_dir);
     if (o->time_limit)
         v[n++] = arena_printf(a, "--time=%s", o->time_limit);
@@ -133,8 +132,7 @@ char **submit_argv(struct arena *a, const struct submit_opts *o, const char *sta
     return v;
 }
 
-/* The request object from stdin: at most SUBMIT_STDIN_MAX bytes of JSON. */
-static enum err read_request(struct agent *ag, json_t **req)
+enum err submit_read_stdin(struct agent *ag, json_t **req)
 {
     struct buf b;
     buf_init(&b, SUBMIT_STDIN_MAX);
@@ -244,9 +242,14 @@ static enum err write_pending(struct agent *ag, const struct buf *script, const 
 static enum err launch(struct agent *ag, const struct submit_opts *o, const char *pending, const char *token,
                        int64_t *id)
 {
+    int logs;
+    /* sbatch and slurmd do not make a missing --output folder: the job would lose its output silently */
+    enum err e = state_logs_dir(ag->arena, ag->state_dir, o->recipe, &logs, &ag->detail);
+    if (e)
+        return e;
+    close(logs);
     char **argv = submit_argv(ag->arena, o, ag->state_dir, arena_printf(ag->arena, "%s/script.sh", pending));
-    enum err e = slurm_sbatch(&ag->slurm, argv, id);
-    if (e) {
+    if ((e = slurm_sbatch(&ag->slurm, argv, id)) != ERR_OK) {
         ag->detail = ag->slurm.detail;
         return e;
     }
@@ -268,9 +271,10 @@ enum err submit_verb(struct agent *ag, int argc, char **argv, json_t **reply)
     struct buf script;
     buf_init(&script, SUBMIT_SCRIPT_MAX);
     enum err e = argc ? (ag->detail = "submit takes no arguments; the request comes on stdin", ERR_USAGE)
-                      : read_request(ag, &req);
+                      : submit_read_stdin(ag, &req);
     if (!e)
         e = check_all(ag, req, &r, &values, &o);
+    const bool checked = !e;
     if (!e)
         e = state_pending_new(ag->arena, ag->state_dir, &pending, &token, &ag->detail);
     if (!e)
@@ -280,6 +284,8 @@ enum err submit_verb(struct agent *ag, int argc, char **argv, json_t **reply)
         e = launch(ag, &o, pending, token, &id);
     if (e && pending)
         state_remove(pending);
+    if (checked)
+        audit_record(ag, &(struct audit_entry){"submit", id, r->name, o.job_name, e});
     if (!e)
         *reply = out_keep(ag->arena, json_pack("{s:I, s:s, s:s, s:s}", "job_id", (json_int_t)id, "recipe", r->name,
                                                "job_name", o.job_name, "state", "pending"));

@@ -45,7 +45,7 @@ auth "$READ" GET "$API/services/$SID/logs"
 check "logs 200 (role read)" 200
 check_json "logs hold aifb-simllm's start line" '.text | contains("aifb-simllm: listening on")'
 check_json "logs answer the job, stream out and a path under logs/" \
-    "(.service_id == $SID) and (.job_id == $JOB) and .stream == \"out\" and (.path | test(\"^logs/[A-Za-z0-9._-]+-$JOB[.]out$\"))"
+    "(.service_id == $SID) and (.job_id == $JOB) and .stream == \"out\" and (.path == \"logs/simllm/aifb-svc-$SID-$JOB.out\")"
 check_json "a short log is whole: offset 0, not truncated, size its length" \
     '.offset == 0 and .truncated == false and .size == (.text | utf8bytelength)'
 auth "$READ" GET "$API/services/$SID/logs?stream=err"

@@ -1,7 +1,8 @@
 /* Unit tests of remote-agent/agent/logs: the verb's arguments and the field each refusal names, the
  * log file's name (only names submit takes), UTF-8 repaired in place, a tail cut inside a character,
- * the JSON form kept under its cap, and the tail read from the end of a real file: missing, short,
- * longer than asked, a symlink and a FIFO refused. */
+ * the JSON form kept under its cap, the tail read from the end of a real file: missing, short,
+ * longer than asked, in a folder, a symlink (file or folder) and a FIFO refused; and the verb finding
+ * a job's log in its recipe's folder, else in the flat layout of older jobs. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "arena.h"
 #include "../../remote-agent/agent/logs.h"
+#include "../../remote-agent/agent/state.h"
 
 static struct arena *arena;
 static const char *detail;
@@ -167,11 +169,13 @@ START_TEST(test_read_tail)
     struct logs_tail t;
     const char *why;
     ck_assert_int_eq(logs_read_tail(arena, dirfd_, "none-1.out", 100, &t, &why), ERR_OK);
-    ck_assert(t.size == 0 && t.offset == 0 && t.len == 0 && strcmp(t.data, "") == 0);
+    ck_assert(t.missing && t.size == 0 && t.offset == 0 && t.len == 0 && strcmp(t.data, "") == 0);
+    ck_assert_int_eq(logs_read_tail(arena, dirfd_, "nodir/none-1.out", 100, &t, &why), ERR_OK);
+    ck_assert(t.missing && t.len == 0);
 
     write_file("j-1.out", "0123456789", 10);
     ck_assert_int_eq(logs_read_tail(arena, dirfd_, "j-1.out", 100, &t, &why), ERR_OK);
-    ck_assert(t.size == 10 && t.offset == 0 && t.len == 10);
+    ck_assert(!t.missing && t.size == 10 && t.offset == 0 && t.len == 10);
     ck_assert_str_eq(t.data, "0123456789");
     ck_assert_int_eq(logs_read_tail(arena, dirfd_, "j-1.out", 4, &t, &why), ERR_OK);
     ck_assert(t.size == 10 && t.offset == 6 && t.len == 4);
@@ -202,6 +206,85 @@ START_TEST(test_read_tail)
     ck_assert_ptr_nonnull(strstr(why, "not a regular file"));
     ck_assert_int_eq(mkdirat(dirfd_, "dir-6.out", 0700), 0);
     ck_assert_int_eq(logs_read_tail(arena, dirfd_, "dir-6.out", 100, &t, &why), ERR_AGENT_STATE);
+
+    /* in a folder, never through a symlinked one */
+    ck_assert_int_eq(mkdirat(dirfd_, "vllm", 0700), 0);
+    write_file("vllm/j-7.out", "nested", 6);
+    ck_assert_int_eq(logs_read_tail(arena, dirfd_, "vllm/j-7.out", 100, &t, &why), ERR_OK);
+    ck_assert(!t.missing && t.size == 6);
+    ck_assert_str_eq(t.data, "nested");
+    ck_assert_int_eq(symlinkat("vllm", dirfd_, "evil"), 0);
+    ck_assert_int_eq(logs_read_tail(arena, dirfd_, "evil/j-7.out", 100, &t, &why), ERR_AGENT_STATE);
+    ck_assert_ptr_nonnull(strstr(why, "STATE/logs/evil/j-7.out"));
+    ck_assert_int_eq(logs_read_tail(arena, dirfd_, "j-1.out/x", 100, &t, &why), ERR_AGENT_STATE);
+    ck_assert_int_eq(logs_read_tail(arena, dirfd_, "../j-1.out", 100, &t, &why), ERR_AGENT_STATE);
+}
+END_TEST
+
+/* A state folder in tmpdir/state with job id's request.json holding recipe and job_name. */
+static struct agent state_with_job(int64_t id, const char *recipe, const char *job_name)
+{
+    const char *why, *dir = arena_printf(arena, "%s/state", tmpdir);
+    ck_assert_int_eq(state_init(arena, dir, &why), ERR_OK);
+    ck_assert_int_eq(mkdir(state_job_dir(arena, dir, id), 0700), 0);
+    json_t *req = json_pack("{s:s, s:s}", "recipe", recipe, "job_name", job_name);
+    char *text = json_dumps(req, 0);
+    ck_assert_int_eq(state_write(arena, arena_printf(arena, "%s/request.json", state_job_dir(arena, dir, id)), text,
+                                 strlen(text), 0600, &why),
+                     ERR_OK);
+    free(text);
+    json_decref(req);
+    return (struct agent){.arena = arena, .state_dir = dir};
+}
+
+/* Runs `logs id stream`; the reply's path, "" when it failed. */
+static const char *verb_path(struct agent *ag, const char *id, const char *stream, json_t **reply)
+{
+    char *argv[] = {(char *)id, (char *)stream, NULL};
+    *reply = NULL;
+    enum err e = logs_verb(ag, 2, argv, reply);
+    return e ? "" : json_string_value(json_object_get(*reply, "path"));
+}
+
+START_TEST(test_verb_layouts)
+{
+    struct agent ag = state_with_job(77, "vllm", "aifb-svc-3");
+    json_t *reply;
+    /* not written yet: where sbatch will write it */
+    ck_assert_str_eq(verb_path(&ag, "77", "out", &reply), "logs/vllm/aifb-svc-3-77.out");
+    ck_assert_int_eq(json_integer_value(json_object_get(reply, "size")), 0);
+    /* a job submitted before recipe folders: the flat file */
+    write_file("state/logs/aifb-svc-3-77.out", "flat\n", 5);
+    ck_assert_str_eq(verb_path(&ag, "77", "out", &reply), "logs/aifb-svc-3-77.out");
+    ck_assert_str_eq(json_string_value(json_object_get(reply, "text")), "flat\n");
+    /* the recipe's folder first */
+    ck_assert_int_eq(mkdir(arena_printf(arena, "%s/state/logs/vllm", tmpdir), 0700), 0);
+    ck_assert_str_eq(verb_path(&ag, "77", "out", &reply), "logs/aifb-svc-3-77.out");
+    write_file("state/logs/vllm/aifb-svc-3-77.out", "per recipe\n", 11);
+    ck_assert_str_eq(verb_path(&ag, "77", "out", &reply), "logs/vllm/aifb-svc-3-77.out");
+    ck_assert_str_eq(json_string_value(json_object_get(reply, "text")), "per recipe\n");
+    write_file("state/logs/vllm/aifb-svc-3-77.err", "e", 1);
+    ck_assert_str_eq(verb_path(&ag, "77", "err", &reply), "logs/vllm/aifb-svc-3-77.err");
+    ck_assert_str_eq(json_string_value(json_object_get(reply, "text")), "e");
+}
+END_TEST
+
+START_TEST(test_verb_refusals)
+{
+    struct agent ag = state_with_job(78, "vllm", "aifb-svc-4");
+    json_t *reply;
+    /* the recipe's folder swapped for a link to another with the same file name */
+    ck_assert_int_eq(mkdir(arena_printf(arena, "%s/elsewhere", tmpdir), 0700), 0);
+    write_file("elsewhere/aifb-svc-4-78.out", "secret", 6);
+    ck_assert_int_eq(
+        symlink(arena_printf(arena, "%s/elsewhere", tmpdir), arena_printf(arena, "%s/state/logs/vllm", tmpdir)), 0);
+    ck_assert_str_eq(verb_path(&ag, "78", "out", &reply), "");
+    ck_assert_str_eq(ag.detail, "STATE/logs/vllm/aifb-svc-4-78.out: a symlink or a file on the way, not read");
+    /* a request.json whose recipe is no recipe name: only the flat layout is looked at */
+    struct agent odd = state_with_job(79, "../elsewhere", "aifb-svc-4");
+    write_file("state/logs/aifb-svc-4-79.out", "flat", 4);
+    ck_assert_str_eq(verb_path(&odd, "79", "out", &reply), "logs/aifb-svc-4-79.out");
+    ck_assert_str_eq(verb_path(&odd, "80", "out", &reply), "");
 }
 END_TEST
 
@@ -216,6 +299,8 @@ static Suite *logs_suite(void)
     tcase_add_test(tc, test_char_start);
     tcase_add_test(tc, test_json_len_and_fit);
     tcase_add_test(tc, test_read_tail);
+    tcase_add_test(tc, test_verb_layouts);
+    tcase_add_test(tc, test_verb_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

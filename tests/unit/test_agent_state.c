@@ -1,7 +1,10 @@
 /* Unit tests of remote-agent/agent/state: the folders and their modes, a pending folder and its token,
  * the rename to the job's folder (done already by the job; a stale folder of an earlier job with the
- * same id moved aside), files never overwritten, JSON read with a cap, and job ids newest first. */
+ * same id moved aside), files never overwritten, JSON read with a cap, job ids newest first, a log
+ * folder made (never through a symlink), and paths walked folder by folder without following one. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +141,47 @@ START_TEST(test_job_ids)
 }
 END_TEST
 
+START_TEST(test_logs_dir)
+{
+    int fd;
+    ck_assert_int_eq(state_logs_dir(arena, dir, "vllm", &fd, &why), ERR_OK);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(mode_of(arena_printf(arena, "%s/logs/vllm", dir)), 0700);
+    ck_assert_int_eq(state_logs_dir(arena, dir, "vllm", &fd, &why), ERR_OK); /* there already */
+    close(fd);
+    /* a symlink or a file in its place is refused, and nothing is made through it */
+    ck_assert_int_eq(symlink(tmpdir, arena_printf(arena, "%s/logs/evil", dir)), 0);
+    ck_assert_int_eq(state_logs_dir(arena, dir, "evil", &fd, &why), ERR_AGENT_STATE);
+    ck_assert_ptr_null(strstr(why, tmpdir));
+    touch(arena_printf(arena, "%s/logs/file", dir), "");
+    ck_assert_int_eq(state_logs_dir(arena, dir, "file", &fd, &why), ERR_AGENT_STATE);
+}
+END_TEST
+
+START_TEST(test_walk)
+{
+    const char *last;
+    int top = open(dir, O_RDONLY | O_DIRECTORY);
+    ck_assert_int_ge(top, 0);
+    ck_assert_int_eq(mkdir(arena_printf(arena, "%s/logs/vllm", dir), 0700), 0);
+    int fd = state_walk(top, "logs/vllm/x.out", &last);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_str_eq(last, "x.out");
+    close(fd);
+    fd = state_walk(top, "x.out", &last); /* no folder: a new fd of dirfd's */
+    ck_assert(fd >= 0 && fd != top && strcmp(last, "x.out") == 0);
+    close(fd);
+    ck_assert_int_eq(symlink(arena_printf(arena, "%s/logs", dir), arena_printf(arena, "%s/link", dir)), 0);
+    ck_assert(state_walk(top, "link/vllm/x.out", &last) < 0 && (errno == ENOTDIR || errno == ELOOP));
+    ck_assert(state_walk(top, "logs/none/x.out", &last) < 0 && errno == ENOENT);
+    static const char *const bad[] = {"logs/../logs/x", "logs/./x", "logs//x", "/logs/x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(state_walk(top, bad[i], &last) < 0 && errno == EINVAL, "%s", bad[i]);
+    close(top);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
     Suite *s = suite_create("agent_state");
@@ -149,6 +193,8 @@ static Suite *state_suite(void)
     tcase_add_test(tc, test_remove);
     tcase_add_test(tc, test_read_json);
     tcase_add_test(tc, test_job_ids);
+    tcase_add_test(tc, test_logs_dir);
+    tcase_add_test(tc, test_walk);
     suite_add_tcase(s, tc);
     return s;
 }

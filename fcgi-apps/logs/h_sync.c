@@ -1,0 +1,58 @@
+/* h_sync: the status is one statement over log_syncs; "running" is whether the logs lock is held. */
+#include "h_sync.h"
+
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "req.h"
+#include "rows.h"
+#include "sync.h"
+
+#define SYNC_COLUMNS                                                                                                   \
+    "id, trigger, started_at, finished_at, round(extract(epoch FROM finished_at - started_at) * 1000)::bigint"         \
+    " AS duration_ms, ok, files_listed, files_wanted, files_transferred, bytes_transferred, files_indexed,"            \
+    " files_skipped, error"
+
+static const struct db_stmt st_status = DB_STMT(
+    "sync_status",
+    "SELECT json_build_object('interval_s', $1::int, 'remote_dir', $2::text,"
+    " 'running', EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
+    "   AND objid = 1634297452 AND granted),"
+    " 'last', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs ORDER BY id DESC LIMIT 1) s),"
+    " 'last_ok', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs WHERE ok ORDER BY id DESC"
+    "   LIMIT 1) s),"
+    " 'last_error', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs WHERE NOT ok"
+    "   ORDER BY id DESC LIMIT 1) s),"
+    " 'files', (SELECT count(*) FROM log_files), 'bytes', (SELECT coalesce(sum(size_bytes), 0) FROM log_files))::text",
+    2, true);
+
+enum err h_sync_status(struct req *r)
+{
+    long long interval = 30;
+    char why[128];
+    if (config_get_int(r->app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0)
+        return req_fail(r, ERR_INTERNAL, "config: %s", why);
+    const char *p[] = {arena_printf(r->arena, "%lld", interval),
+                       config_get(r->app->config, "logs.remote_dir", ".aifb/state")};
+    PGresult *res;
+    enum err e = db_exec(r->app->db, r->arena, &st_status, p, &res, &r->detail);
+    if (e)
+        return e;
+    return reply_data(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+enum err h_sync_now(struct req *r)
+{
+    if (!config_get(r->app->config, "cluster.host", NULL))
+        return req_fail(r, ERR_CLUSTER_UNAVAILABLE, "no cluster.host is configured: there is nothing to sync from");
+    if (!sync_lock(r->app, r->arena))
+        return req_fail(r, ERR_SYNC_RUNNING, "another worker holds the logs lock");
+    const char *row;
+    enum err e = sync_run(r->app, r->arena, "api", &row, &r->detail);
+    sync_unlock(r->app, r->arena);
+    if (e)
+        return e;
+    return reply_data(r, 200, "application/json", row, strlen(row));
+}

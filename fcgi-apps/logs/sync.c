@@ -1,0 +1,492 @@
+/* sync: three steps, each bounded (logs.sync_timeout_s per rsync run):
+ *   list   rsync --list-only over the log folder's filter: regular files only (a link is listed as one
+ *          and left out), each path checked by categorize_path_ok;
+ *   diff   the list goes into a temporary table by COPY; PostgreSQL answers which paths are not in
+ *          the index, or differ in size or mtime, and have no tombstone;
+ *   fetch  rsync --files-from those paths (-t keeps mtimes, so that the next diff finds them equal);
+ *   index  each fetched file, opened through the mirror's confinement, is upserted with its size,
+ *          mtime, category and links.
+ * rsync prints the listing's times in the local zone: the process runs in UTC so that they read back. */
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "buf.h"
+#include "categorize.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "mirror.h"
+#include "proc.h"
+#include "retention.h"
+
+#define LOGS_LOCK "1634297452" /* "aifl" */
+#define LIST_CAP (256u << 20)
+#define COPY_FLUSH (1u << 20)
+
+/* What rsync may see of the state folder: logs/ two levels deep, and the .log files of jobs/<id>/. */
+static const char *const filters[] = {
+    "--include=/logs/",   "--include=/logs/*",       "--include=/logs/*/*", "--include=/jobs/",
+    "--include=/jobs/*/", "--include=/jobs/*/*.log", "--exclude=*",
+};
+
+struct entry {
+    const char *path;
+    int64_t size, mtime;
+};
+
+struct pass {
+    struct app *app;
+    struct arena *a;
+    const char **detail;
+    const char *mirror;
+    const char *src;   /* user@host:dir/ */
+    const char *shell; /* rsync's -e */
+    const char *rsync;
+    int timeout_ms;
+    struct entry *list;
+    size_t listed, skipped;
+    const char **wanted;
+    size_t nwanted;
+    int64_t transferred, bytes, indexed;
+    const char *partial; /* why a fetch brought only some files */
+};
+
+static const struct db_stmt st_lock = DB_STMT("logs_lock", "SELECT pg_try_advisory_lock(" LOGS_LOCK ")", 0, true);
+static const struct db_stmt st_unlock = DB_STMT("logs_unlock", "SELECT pg_advisory_unlock(" LOGS_LOCK ")", 0, true);
+static const struct db_stmt st_start =
+    DB_STMT("sync_start", "INSERT INTO log_syncs (trigger) VALUES ($1) RETURNING id", 1, false);
+static const struct db_stmt st_finish = DB_STMT(
+    "sync_finish",
+    DB_JSON_ROW("UPDATE log_syncs SET finished_at = clock_timestamp(), ok = $2, files_listed = $3, files_wanted = $4,"
+                " files_transferred = $5, bytes_transferred = $6, files_indexed = $7, files_skipped = $8, error = $9"
+                " WHERE id = $1 RETURNING id, trigger, started_at, finished_at,"
+                " round(extract(epoch FROM finished_at - started_at) * 1000)::bigint AS duration_ms, ok,"
+                " files_listed, files_wanted, files_transferred, bytes_transferred, files_indexed, files_skipped,"
+                " error"),
+    9, false);
+static const struct db_stmt st_prune =
+    DB_STMT("sync_prune", "DELETE FROM log_syncs WHERE id < $1::bigint - 1000", 1, true);
+static const struct db_stmt st_wanted = DB_STMT(
+    "sync_wanted",
+    "SELECT t.path FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
+    " WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path)"
+    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))",
+    0, false);
+/* Links: a job's service or run by its SLURM job id, and by the id its name carries when it has one
+ * (a job id alone may belong to another aifb's service after the cluster's ids started again). */
+static const struct db_stmt st_upsert =
+    DB_STMT("sync_upsert",
+            "INSERT INTO log_files AS f (path, category, size_bytes, modified_at, service_id, run_id, slurm_job_id)"
+            " SELECT t.path, t.category, t.size, to_timestamp(t.mtime),"
+            "  (SELECT s.id FROM services s WHERE s.slurm_job_id = t.job AND (t.svc IS NULL OR s.id = t.svc)"
+            "   ORDER BY s.id DESC LIMIT 1),"
+            "  (SELECT r.id FROM runs r WHERE r.slurm_job_id = t.job AND (t.run IS NULL OR r.id = t.run)"
+            "   ORDER BY r.id DESC LIMIT 1), t.job"
+            " FROM sync_files t"
+            " ON CONFLICT (path) DO UPDATE SET category = EXCLUDED.category, size_bytes = EXCLUDED.size_bytes,"
+            "  modified_at = EXCLUDED.modified_at, service_id = coalesce(EXCLUDED.service_id, f.service_id),"
+            "  run_id = coalesce(EXCLUDED.run_id, f.run_id), slurm_job_id = EXCLUDED.slurm_job_id, indexed_at = now()",
+            0, false);
+/* Files indexed before their job's row named its SLURM job id get their links later. */
+static const struct db_stmt st_relink =
+    DB_STMT("sync_relink",
+            "UPDATE log_files f SET service_id = coalesce(f.service_id, (SELECT s.id FROM services s"
+            "  WHERE s.slurm_job_id = f.slurm_job_id ORDER BY s.id DESC LIMIT 1)),"
+            " run_id = coalesce(f.run_id, (SELECT r.id FROM runs r WHERE r.slurm_job_id = f.slurm_job_id"
+            "  ORDER BY r.id DESC LIMIT 1))"
+            " WHERE f.service_id IS NULL AND f.run_id IS NULL AND f.slurm_job_id IS NOT NULL"
+            " AND f.category <> 'uncategorized' AND f.indexed_at > now() - interval '1 day'",
+            0, true);
+
+bool sync_lock(struct app *app, struct arena *a)
+{
+    PGresult *res;
+    const char *detail;
+    return db_exec(app->db, a, &st_lock, NULL, &res, &detail) == ERR_OK && PQgetvalue(res, 0, 0)[0] == 't';
+}
+
+void sync_unlock(struct app *app, struct arena *a)
+{
+    PGresult *res;
+    const char *detail;
+    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+}
+
+/* A config value that goes into rsync's -e string: its quotes cannot hold a quote. */
+static const char *quotable(struct pass *p, const char *key, const char *v)
+{
+    if (!v || !*v || strpbrk(v, "'\"\n\\")) {
+        *p->detail = arena_printf(p->a, "config: %s must be set, without quotes or backslashes", key);
+        return NULL;
+    }
+    return v;
+}
+
+/* The source and the ssh command, from the cluster.* keys the server uses. */
+static enum err remote(struct pass *p)
+{
+    const struct config *c = p->app->config;
+    const char *host = quotable(p, "cluster.host", config_get(c, "cluster.host", NULL));
+    const char *user = host ? quotable(p, "cluster.user", config_get(c, "cluster.user", NULL)) : NULL;
+    const char *key = user ? quotable(p, "cluster.key", config_get(c, "cluster.key", NULL)) : NULL;
+    const char *kh = key ? quotable(p, "cluster.known_hosts", config_get(c, "cluster.known_hosts", NULL)) : NULL;
+    const char *dir = config_get(c, "logs.remote_dir", ".aifb/state");
+    long long port = 22, timeout = 600;
+    char why[160];
+    if (!kh)
+        return ERR_INTERNAL;
+    if (config_get_int(c, "cluster.port", 22, 1, 65535, &port, why, sizeof(why)) < 0 ||
+        config_get_int(c, "logs.sync_timeout_s", 600, 5, 86400, &timeout, why, sizeof(why)) < 0) {
+        *p->detail = arena_printf(p->a, "config: %s", why);
+        return ERR_INTERNAL;
+    }
+    if (strspn(dir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") != strlen(dir) ||
+        strstr(dir, "..") || !*dir) {
+        *p->detail = "config: logs.remote_dir must be a plain path ([A-Za-z0-9._/-], no ..)";
+        return ERR_INTERNAL;
+    }
+    p->timeout_ms = (int)timeout * 1000;
+    p->src = arena_printf(p->a, "%s@%s:%s/", user, host, dir);
+    p->shell = arena_printf(p->a,
+                            "ssh -F /dev/null -i '%s' -o 'UserKnownHostsFile=%s' -o StrictHostKeyChecking=yes"
+                            " -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o ServerAliveInterval=15"
+                            " -o LogLevel=ERROR -p %lld",
+                            key, kh, port);
+    p->rsync = config_get(c, "logs.rsync", "rsync");
+    return ERR_OK;
+}
+
+/* The first line rsync or ssh wrote to stderr, or how it ended. */
+static const char *failure(struct pass *p, const char *what, const struct proc_result *r)
+{
+    if (r->exec_errno)
+        return arena_printf(p->a, "%s: cannot run %s: %s", what, p->rsync, strerror(r->exec_errno));
+    if (r->timed_out)
+        return arena_printf(p->a, "%s: no end after %d s (logs.sync_timeout_s)", what, p->timeout_ms / 1000);
+    size_t n = strcspn(r->err, "\n");
+    return n ? arena_printf(p->a, "%s: %.*s (exit %d)", what, (int)n, r->err, r->status)
+             : arena_printf(p->a, "%s: exit %d", what, r->status);
+}
+
+/* One line of the listing: "-rw-r--r--  1234 2026/11/27 12:34:56 logs/vllm/x.out". 1: a regular
+ * file in e; 0: a folder or the root; -1: anything else (a link, a device, a name out of the rules). */
+static int parse_line(char *line, struct entry *e)
+{
+    char perms[16], date[16], tod[16];
+    long long size;
+    int off = 0;
+    if (sscanf(line, "%15s %lld %15s %15s %n", perms, &size, date, tod, &off) != 4 || off == 0)
+        return -1;
+    if (perms[0] == 'd')
+        return 0;
+    struct tm tm = {0};
+    if (perms[0] != '-' || size < 0 || !strptime(date, "%Y/%m/%d", &tm) || !strptime(tod, "%H:%M:%S", &tm) ||
+        !categorize_path_ok(line + off))
+        return -1;
+    e->path = line + off;
+    e->size = size;
+    e->mtime = (int64_t)timegm(&tm);
+    return 1;
+}
+
+static enum err list_remote(struct pass *p)
+{
+    char *argv[24] = {(char *)p->rsync, "--list-only", "--no-h", "-r", "-e", (char *)p->shell};
+    size_t n = 6;
+    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+        argv[n++] = (char *)filters[i];
+    argv[n++] = (char *)p->src;
+    struct proc_result r;
+    if (proc_run(p->a, argv, p->timeout_ms, LIST_CAP, 64 * 1024, &r) < 0 || r.status != 0 || r.out_truncated) {
+        *p->detail = r.out_truncated ? "list: over 256 MiB of listing" : failure(p, "list", &r);
+        return ERR_CLUSTER_UNAVAILABLE;
+    }
+    size_t cap = 1024;
+    p->list = arena_alloc(p->a, cap * sizeof(*p->list));
+    for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (p->listed == cap) {
+            struct entry *more = arena_alloc(p->a, 2 * cap * sizeof(*more));
+            memcpy(more, p->list, cap * sizeof(*more));
+            p->list = more;
+            cap *= 2;
+        }
+        int k = parse_line(line, &p->list[p->listed]);
+        if (k > 0)
+            p->listed++;
+        else if (k < 0)
+            p->skipped++;
+    }
+    return ERR_OK;
+}
+
+/* COPY of the listing into the pass's temporary table. */
+static enum err copy_list(struct pass *p)
+{
+    enum err e = db_copy_in(p->app->db, p->a, "COPY sync_list (path, size, mtime) FROM STDIN", p->detail);
+    if (e)
+        return e;
+    struct buf b;
+    buf_init(&b, 2 * COPY_FLUSH);
+    for (size_t i = 0; i < p->listed && !e; i++) {
+        buf_printf(&b, "%s\t%" PRId64 "\t%" PRId64 "\n", p->list[i].path, p->list[i].size, p->list[i].mtime);
+        if ((b.len >= COPY_FLUSH || i + 1 == p->listed) && db_copy_put(p->app->db, b.data, b.len) < 0)
+            e = ERR_DB_UNAVAILABLE;
+        if (b.len >= COPY_FLUSH)
+            buf_clear(&b);
+    }
+    buf_free(&b);
+    int64_t rows;
+    const char *ignored;
+    enum err end = db_copy_end(p->app->db, p->a, e ? "the copy failed" : NULL, &rows, e ? &ignored : p->detail);
+    return e ? e : end;
+}
+
+/* A transaction's end: COMMIT after success, else ROLLBACK (keeping the first error). */
+static enum err end_tx(struct pass *p, enum err e)
+{
+    if (!e)
+        return db_command(p->app->db, p->a, "COMMIT", p->detail);
+    const char *ignored;
+    db_command(p->app->db, p->a, "ROLLBACK", &ignored);
+    return e;
+}
+
+static enum err diff(struct pass *p)
+{
+    PGresult *res;
+    enum err e = db_command(p->app->db, p->a, "BEGIN", p->detail);
+    if (!e)
+        e = db_command(p->app->db, p->a,
+                       "CREATE TEMP TABLE sync_list (path text, size bigint, mtime bigint) ON COMMIT DROP", p->detail);
+    if (!e)
+        e = copy_list(p);
+    if (!e)
+        e = db_exec(p->app->db, p->a, &st_wanted, NULL, &res, p->detail);
+    if (!e) {
+        p->nwanted = (size_t)PQntuples(res);
+        p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
+        for (size_t i = 0; i < p->nwanted; i++)
+            p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
+    }
+    return end_tx(p, e);
+}
+
+/* The wanted paths, NUL-separated, in a file rsync reads (--files-from --from0). */
+static const char *files_from(struct pass *p)
+{
+    char *path = arena_printf(p->a, "%s/.files-from-XXXXXX", p->mirror);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    bool ok = f != NULL;
+    for (size_t i = 0; ok && i < p->nwanted; i++)
+        ok = fwrite(p->wanted[i], 1, strlen(p->wanted[i]) + 1, f) == strlen(p->wanted[i]) + 1;
+    if ((f ? fclose(f) : close(fd)) != 0 || !ok) {
+        unlink(path);
+        return NULL;
+    }
+    return path;
+}
+
+/* "Number of regular files transferred: 3", "Total bytes received: 1234" (--no-h: no separators). */
+static int64_t stat_of(const char *out, const char *label)
+{
+    const char *at = strstr(out, label);
+    return at ? strtoll(at + strlen(label), NULL, 10) : 0;
+}
+
+static enum err fetch(struct pass *p)
+{
+    if (p->nwanted == 0)
+        return ERR_OK;
+    const char *list = files_from(p);
+    if (!list) {
+        *p->detail = arena_printf(p->a, "fetch: cannot write the file list in %s: %s", p->mirror, strerror(errno));
+        return ERR_INTERNAL;
+    }
+    /* --inplace: a grown log keeps its inode, so that readers of the mirror (Alloy) go on from where
+     * they were instead of reading a renamed copy from the start */
+    char *argv[] = {(char *)p->rsync,
+                    "-t",
+                    "--inplace",
+                    "--no-h",
+                    "--stats",
+                    "--from0",
+                    (char *)arena_printf(p->a, "--files-from=%s", list),
+                    "--chmod=D0750,F0640",
+                    "-e",
+                    (char *)p->shell,
+                    (char *)p->src,
+                    (char *)arena_printf(p->a, "%s/", p->mirror),
+                    NULL};
+    struct proc_result r;
+    int rc = proc_run(p->a, argv, p->timeout_ms, 1 << 20, 64 * 1024, &r);
+    unlink(list);
+    p->transferred = stat_of(r.out ? r.out : "", "Number of regular files transferred: ");
+    p->bytes = stat_of(r.out ? r.out : "", "Total bytes received: ");
+    /* 24: a file vanished between list and fetch (a job's folder cleaned); what came is indexed */
+    if (rc == 0 && r.status == 23) { /* some files failed: index the rest, then report it */
+        p->partial = failure(p, "fetch", &r);
+        return ERR_OK;
+    }
+    if (rc < 0 || (r.status != 0 && r.status != 24)) {
+        *p->detail = failure(p, "fetch", &r);
+        return ERR_CLUSTER_UNAVAILABLE;
+    }
+    return ERR_OK;
+}
+
+/* COPY of one fetched file's row into sync_files, when it is in the mirror as a regular file. */
+static int put_file(struct pass *p, struct buf *b, const char *path)
+{
+    struct stat st;
+    const char *why;
+    int fd = mirror_open(p->mirror, path, &st, &why);
+    if (fd < 0)
+        return 0; /* vanished before fetch, or refused: not indexed */
+    close(fd);
+    struct log_meta m;
+    categorize(path, &m);
+    buf_printf(b, "%s\t%s\t%lld\t%lld.%09ld\t", path, m.category, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+               st.st_mtim.tv_nsec);
+    buf_printf(b, m.job ? "%" PRId64 "\t" : "\\N\t", m.job);
+    buf_printf(b, m.service ? "%" PRId64 "\t" : "\\N\t", m.service);
+    buf_printf(b, m.run ? "%" PRId64 "\n" : "\\N\n", m.run);
+    return 1;
+}
+
+static enum err copy_files(struct pass *p)
+{
+    enum err e = db_copy_in(p->app->db, p->a, "COPY sync_files FROM STDIN", p->detail);
+    if (e)
+        return e;
+    struct buf b;
+    buf_init(&b, 2 * COPY_FLUSH);
+    for (size_t i = 0; i < p->nwanted && !e; i++) {
+        p->indexed += put_file(p, &b, p->wanted[i]);
+        if ((b.len >= COPY_FLUSH || i + 1 == p->nwanted) && b.len && db_copy_put(p->app->db, b.data, b.len) < 0)
+            e = ERR_DB_UNAVAILABLE;
+        if (b.len >= COPY_FLUSH || i + 1 == p->nwanted)
+            buf_clear(&b);
+    }
+    buf_free(&b);
+    int64_t rows;
+    const char *ignored;
+    enum err end = db_copy_end(p->app->db, p->a, e ? "the copy failed" : NULL, &rows, e ? &ignored : p->detail);
+    return e ? e : end;
+}
+
+static enum err index_fetched(struct pass *p)
+{
+    PGresult *res;
+    enum err e = db_command(p->app->db, p->a, "BEGIN", p->detail);
+    if (!e)
+        e = db_command(p->app->db, p->a,
+                       "CREATE TEMP TABLE sync_files (path text, category text, size bigint, mtime float8,"
+                       " job bigint, svc bigint, run bigint) ON COMMIT DROP",
+                       p->detail);
+    if (!e)
+        e = copy_files(p);
+    if (!e)
+        e = db_exec(p->app->db, p->a, &st_upsert, NULL, &res, p->detail);
+    if (!e)
+        e = db_exec(p->app->db, p->a, &st_relink, NULL, &res, p->detail);
+    return end_tx(p, e);
+}
+
+/* The steps in turn; the first failure is the pass's error. */
+static enum err steps(struct pass *p)
+{
+    enum err e = remote(p);
+    if (!e && mkdir(p->mirror, 0750) < 0 && errno != EEXIST) {
+        *p->detail = arena_printf(p->a, "mirror %s: %s", p->mirror, strerror(errno));
+        e = ERR_INTERNAL;
+    }
+    if (!e)
+        e = list_remote(p);
+    if (!e)
+        e = diff(p);
+    if (!e)
+        e = fetch(p);
+    if (!e && p->nwanted)
+        e = index_fetched(p);
+    if (!e && p->partial) {
+        *p->detail = p->partial;
+        return ERR_CLUSTER_UNAVAILABLE;
+    }
+    return e;
+}
+
+static const char *num(struct arena *a, int64_t v)
+{
+    return arena_printf(a, "%" PRId64, v);
+}
+
+enum err sync_run(struct app *app, struct arena *a, const char *trigger, const char **row, const char **detail)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    PGresult *res;
+    const char *p1[] = {trigger};
+    enum err e = db_exec(app->db, a, &st_start, p1, &res, detail);
+    if (e)
+        return e;
+    const char *id = arena_strdup(a, PQgetvalue(res, 0, 0));
+    const char *why = NULL;
+    struct pass p = {.app = app, .a = a, .detail = &why, .mirror = mirror_root(app)};
+    enum err failed = steps(&p);
+    if (failed && !why)
+        why = err_string(failed);
+    const char *p2[] = {id,
+                        failed ? "false" : "true",
+                        num(a, (int64_t)p.listed),
+                        num(a, (int64_t)p.nwanted),
+                        num(a, p.transferred),
+                        num(a, p.bytes),
+                        num(a, p.indexed),
+                        num(a, (int64_t)p.skipped),
+                        failed ? why : NULL};
+    if ((e = db_exec(app->db, a, &st_finish, p2, &res, detail)))
+        return e;
+    *row = arena_strdup(a, PQgetvalue(res, 0, 0));
+    const char *p3[] = {id};
+    db_exec(app->db, a, &st_prune, p3, &res, detail);
+    if (failed)
+        log_warn("logs: sync %s failed: %s", id, why);
+    return ERR_OK;
+}
+
+static const struct db_stmt st_due =
+    DB_STMT("sync_due",
+            "SELECT NOT EXISTS (SELECT 1 FROM log_syncs WHERE started_at > now() - make_interval(secs => $1::float8))",
+            1, true);
+
+void sync_tick(struct app *app, struct arena *a)
+{
+    long long interval = 30;
+    char why[128];
+    if (config_get_int(app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0 ||
+        interval == 0 || !config_get(app->config, "cluster.host", NULL))
+        return;
+    if (!sync_lock(app, a))
+        return;
+    PGresult *res;
+    const char *detail, *row;
+    const char *p[] = {num(a, interval)};
+    if (db_exec(app->db, a, &st_due, p, &res, &detail) == ERR_OK && PQgetvalue(res, 0, 0)[0] == 't') {
+        sync_run(app, a, "interval", &row, &detail);
+        retention_tick(app, a);
+    }
+    sync_unlock(app, a);
+}
