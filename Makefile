@@ -132,6 +132,15 @@ build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
 
+# Harnesses of aifb-logs (fuzz_logs_*.c) link its parsers: the listing and the categories.
+LOGS_FUZZ_SRC := fcgi-apps/logs/categorize.c fcgi-apps/logs/listing.c
+build/fuzz/fuzz_logs_%: tests/fuzz/fuzz_logs_%.c $(FUZZ_COMMON) $(LOGS_FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ $@")
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
+		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) $(LOGS_FUZZ_SRC) \
+		$(shell pkg-config --libs jansson)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps fuzz-build
@@ -173,6 +182,7 @@ bench: deps apps
 	@$(MAKE) --no-print-directory ra $(TOOL_BINS)
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/loadgen.sh
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/gpu_exporter.sh
+	@tests/bench/logs.sh
 
 format:
 	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c

@@ -17,6 +17,10 @@ CREATE TABLE log_syncs (
     bytes_transferred bigint CHECK (bytes_transferred >= 0),
     files_indexed     bigint CHECK (files_indexed >= 0),
     files_skipped     bigint CHECK (files_skipped >= 0),
+    list_ms           bigint, -- how long each step took: rsync's listing, the diff in PostgreSQL,
+    diff_ms           bigint, -- rsync's fetch, the index's upsert
+    fetch_ms          bigint,
+    index_ms          bigint,
     error             text
 );
 CREATE INDEX log_syncs_ok_idx ON log_syncs (id) WHERE ok;

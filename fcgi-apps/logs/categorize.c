@@ -107,7 +107,8 @@ bool categorize_path_ok(const char *path)
     }
     if (clen[0] == 4 && strncmp(comp[0], "logs", 4) == 0)
         return parts == 2 || parts == 3;
-    if (clen[0] == 4 && strncmp(comp[0], "jobs", 4) == 0)
-        return parts == 3 && strspn(comp[1], "0123456789") == clen[1];
+    if (clen[0] == 4 && strncmp(comp[0], "jobs", 4) == 0) /* only .log: a job folder holds its token too */
+        return parts == 3 && strspn(comp[1], "0123456789") == clen[1] && clen[2] > 4 &&
+               strcmp(comp[2] + clen[2] - 4, ".log") == 0;
     return false;
 }

@@ -10,11 +10,6 @@
 #include "rows.h"
 #include "sync.h"
 
-#define SYNC_COLUMNS                                                                                                   \
-    "id, trigger, started_at, finished_at, round(extract(epoch FROM finished_at - started_at) * 1000)::bigint"         \
-    " AS duration_ms, ok, files_listed, files_wanted, files_transferred, bytes_transferred, files_indexed,"            \
-    " files_skipped, error"
-
 static const struct db_stmt st_status = DB_STMT(
     "sync_status",
     "SELECT json_build_object('interval_s', $1::int, 'remote_dir', $2::text,"

@@ -24,7 +24,9 @@
 #include "categorize.h"
 #include "config.h"
 #include "db.h"
+#include "listing.h"
 #include "log.h"
+#include "mono.h"
 #include "mirror.h"
 #include "proc.h"
 #include "retention.h"
@@ -39,11 +41,6 @@ static const char *const filters[] = {
     "--include=/jobs/*/", "--include=/jobs/*/*.log", "--exclude=*",
 };
 
-struct entry {
-    const char *path;
-    int64_t size, mtime;
-};
-
 struct pass {
     struct app *app;
     struct arena *a;
@@ -53,12 +50,13 @@ struct pass {
     const char *shell; /* rsync's -e */
     const char *rsync;
     int timeout_ms;
-    struct entry *list;
+    struct listing_entry *list;
     size_t listed, skipped;
     const char **wanted;
-    size_t nwanted;
+    size_t nwanted, nnew; /* the first nnew of wanted are not in the index yet */
     int64_t transferred, bytes, indexed;
     const char *partial; /* why a fetch brought only some files */
+    int64_t ms[4];       /* list, diff, fetch, index */
 };
 
 static const struct db_stmt st_lock = DB_STMT("logs_lock", "SELECT pg_try_advisory_lock(" LOGS_LOCK ")", 0, true);
@@ -68,19 +66,19 @@ static const struct db_stmt st_start =
 static const struct db_stmt st_finish = DB_STMT(
     "sync_finish",
     DB_JSON_ROW("UPDATE log_syncs SET finished_at = clock_timestamp(), ok = $2, files_listed = $3, files_wanted = $4,"
-                " files_transferred = $5, bytes_transferred = $6, files_indexed = $7, files_skipped = $8, error = $9"
-                " WHERE id = $1 RETURNING id, trigger, started_at, finished_at,"
-                " round(extract(epoch FROM finished_at - started_at) * 1000)::bigint AS duration_ms, ok,"
-                " files_listed, files_wanted, files_transferred, bytes_transferred, files_indexed, files_skipped,"
-                " error"),
-    9, false);
+                " files_transferred = $5, bytes_transferred = $6, files_indexed = $7, files_skipped = $8, error = $9,"
+                " list_ms = $10, diff_ms = $11, fetch_ms = $12, index_ms = $13"
+                " WHERE id = $1 RETURNING " SYNC_COLUMNS),
+    13, false);
 static const struct db_stmt st_prune =
     DB_STMT("sync_prune", "DELETE FROM log_syncs WHERE id < $1::bigint - 1000", 1, true);
+/* New paths first, then those the index has with another size or time (they go in place). */
 static const struct db_stmt st_wanted = DB_STMT(
     "sync_wanted",
-    "SELECT t.path FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
+    "SELECT t.path, f.id IS NOT NULL FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
     " WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path)"
-    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))",
+    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))"
+    " ORDER BY 2",
     0, false);
 /* Links: a job's service or run by its SLURM job id, and by the id its name carries when it has one
  * (a job id alone may belong to another aifb's service after the cluster's ids started again). */
@@ -178,27 +176,6 @@ static const char *failure(struct pass *p, const char *what, const struct proc_r
              : arena_printf(p->a, "%s: exit %d", what, r->status);
 }
 
-/* One line of the listing: "-rw-r--r--  1234 2026/11/27 12:34:56 logs/vllm/x.out". 1: a regular
- * file in e; 0: a folder or the root; -1: anything else (a link, a device, a name out of the rules). */
-static int parse_line(char *line, struct entry *e)
-{
-    char perms[16], date[16], tod[16];
-    long long size;
-    int off = 0;
-    if (sscanf(line, "%15s %lld %15s %15s %n", perms, &size, date, tod, &off) != 4 || off == 0)
-        return -1;
-    if (perms[0] == 'd')
-        return 0;
-    struct tm tm = {0};
-    if (perms[0] != '-' || size < 0 || !strptime(date, "%Y/%m/%d", &tm) || !strptime(tod, "%H:%M:%S", &tm) ||
-        !categorize_path_ok(line + off))
-        return -1;
-    e->path = line + off;
-    e->size = size;
-    e->mtime = (int64_t)timegm(&tm);
-    return 1;
-}
-
 static enum err list_remote(struct pass *p)
 {
     char *argv[24] = {(char *)p->rsync, "--list-only", "--no-h", "-r", "-e", (char *)p->shell};
@@ -215,15 +192,15 @@ static enum err list_remote(struct pass *p)
     p->list = arena_alloc(p->a, cap * sizeof(*p->list));
     for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (p->listed == cap) {
-            struct entry *more = arena_alloc(p->a, 2 * cap * sizeof(*more));
+            struct listing_entry *more = arena_alloc(p->a, 2 * cap * sizeof(*more));
             memcpy(more, p->list, cap * sizeof(*more));
             p->list = more;
             cap *= 2;
         }
-        int k = parse_line(line, &p->list[p->listed]);
-        if (k > 0)
+        enum listing_kind k = listing_parse(line, &p->list[p->listed]);
+        if (k == LISTING_FILE)
             p->listed++;
-        else if (k < 0)
+        else if (k == LISTING_SKIP)
             p->skipped++;
     }
     return ERR_OK;
@@ -275,14 +252,16 @@ static enum err diff(struct pass *p)
     if (!e) {
         p->nwanted = (size_t)PQntuples(res);
         p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
-        for (size_t i = 0; i < p->nwanted; i++)
+        for (size_t i = 0; i < p->nwanted; i++) {
             p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
+            p->nnew += PQgetvalue(res, (int)i, 1)[0] == 'f';
+        }
     }
     return end_tx(p, e);
 }
 
-/* The wanted paths, NUL-separated, in a file rsync reads (--files-from --from0). */
-static const char *files_from(struct pass *p)
+/* Paths, NUL-separated, in a file rsync reads (--files-from --from0). */
+static const char *files_from(struct pass *p, const char **paths, size_t n)
 {
     char *path = arena_printf(p->a, "%s/.files-from-XXXXXX", p->mirror);
     int fd = mkostemp(path, O_CLOEXEC);
@@ -290,8 +269,8 @@ static const char *files_from(struct pass *p)
         return NULL;
     FILE *f = fdopen(fd, "w");
     bool ok = f != NULL;
-    for (size_t i = 0; ok && i < p->nwanted; i++)
-        ok = fwrite(p->wanted[i], 1, strlen(p->wanted[i]) + 1, f) == strlen(p->wanted[i]) + 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = fwrite(paths[i], 1, strlen(paths[i]) + 1, f) == strlen(paths[i]) + 1;
     if ((f ? fclose(f) : close(fd)) != 0 || !ok) {
         unlink(path);
         return NULL;
@@ -306,35 +285,31 @@ static int64_t stat_of(const char *out, const char *label)
     return at ? strtoll(at + strlen(label), NULL, 10) : 0;
 }
 
-static enum err fetch(struct pass *p)
+/* One rsync run over n paths. In place for files the mirror has (a grown log keeps its inode, so
+ * that its readers, Alloy, go on from where they were instead of reading a renamed copy from the
+ * start); new files the usual way (in place costs a new file about twice the system time). */
+static enum err fetch_some(struct pass *p, const char **paths, size_t n, bool in_place)
 {
-    if (p->nwanted == 0)
+    if (n == 0)
         return ERR_OK;
-    const char *list = files_from(p);
+    const char *list = files_from(p, paths, n);
     if (!list) {
         *p->detail = arena_printf(p->a, "fetch: cannot write the file list in %s: %s", p->mirror, strerror(errno));
         return ERR_INTERNAL;
     }
-    /* --inplace: a grown log keeps its inode, so that readers of the mirror (Alloy) go on from where
-     * they were instead of reading a renamed copy from the start */
-    char *argv[] = {(char *)p->rsync,
-                    "-t",
-                    "--inplace",
-                    "--no-h",
-                    "--stats",
-                    "--from0",
-                    (char *)arena_printf(p->a, "--files-from=%s", list),
-                    "--chmod=D0750,F0640",
-                    "-e",
-                    (char *)p->shell,
-                    (char *)p->src,
-                    (char *)arena_printf(p->a, "%s/", p->mirror),
-                    NULL};
+    char *argv[16] = {(char *)p->rsync, "-t", "--no-h", "--stats", "--from0",
+                      (char *)arena_printf(p->a, "--files-from=%s", list), "--chmod=D0750,F0640", "-e",
+                      (char *)p->shell};
+    size_t k = 9;
+    if (in_place)
+        argv[k++] = "--inplace";
+    argv[k++] = (char *)p->src;
+    argv[k++] = (char *)arena_printf(p->a, "%s/", p->mirror);
     struct proc_result r;
     int rc = proc_run(p->a, argv, p->timeout_ms, 1 << 20, 64 * 1024, &r);
     unlink(list);
-    p->transferred = stat_of(r.out ? r.out : "", "Number of regular files transferred: ");
-    p->bytes = stat_of(r.out ? r.out : "", "Total bytes received: ");
+    p->transferred += stat_of(r.out ? r.out : "", "Number of regular files transferred: ");
+    p->bytes += stat_of(r.out ? r.out : "", "Total bytes received: ");
     /* 24: a file vanished between list and fetch (a job's folder cleaned); what came is indexed */
     if (rc == 0 && r.status == 23) { /* some files failed: index the rest, then report it */
         p->partial = failure(p, "fetch", &r);
@@ -345,6 +320,14 @@ static enum err fetch(struct pass *p)
         return ERR_CLUSTER_UNAVAILABLE;
     }
     return ERR_OK;
+}
+
+static enum err fetch(struct pass *p)
+{
+    enum err e = fetch_some(p, p->wanted, p->nnew, false);
+    if (!e)
+        e = fetch_some(p, p->wanted + p->nnew, p->nwanted - p->nnew, true);
+    return e;
 }
 
 /* COPY of one fetched file's row into sync_files, when it is in the mirror as a regular file. */
@@ -405,6 +388,15 @@ static enum err index_fetched(struct pass *p)
     return end_tx(p, e);
 }
 
+/* Runs step i, timing it. */
+static enum err timed(struct pass *p, int i, enum err (*step)(struct pass *))
+{
+    double t0 = mono_now();
+    enum err e = step(p);
+    p->ms[i] = (int64_t)((mono_now() - t0) * 1000 + 0.5);
+    return e;
+}
+
 /* The steps in turn; the first failure is the pass's error. */
 static enum err steps(struct pass *p)
 {
@@ -414,13 +406,13 @@ static enum err steps(struct pass *p)
         e = ERR_INTERNAL;
     }
     if (!e)
-        e = list_remote(p);
+        e = timed(p, 0, list_remote);
     if (!e)
-        e = diff(p);
+        e = timed(p, 1, diff);
     if (!e)
-        e = fetch(p);
+        e = timed(p, 2, fetch);
     if (!e && p->nwanted)
-        e = index_fetched(p);
+        e = timed(p, 3, index_fetched);
     if (!e && p->partial) {
         *p->detail = p->partial;
         return ERR_CLUSTER_UNAVAILABLE;
@@ -456,7 +448,11 @@ enum err sync_run(struct app *app, struct arena *a, const char *trigger, const c
                         num(a, p.bytes),
                         num(a, p.indexed),
                         num(a, (int64_t)p.skipped),
-                        failed ? why : NULL};
+                        failed ? why : NULL,
+                        num(a, p.ms[0]),
+                        num(a, p.ms[1]),
+                        num(a, p.ms[2]),
+                        num(a, p.ms[3])};
     if ((e = db_exec(app->db, a, &st_finish, p2, &res, detail)))
         return e;
     *row = arena_strdup(a, PQgetvalue(res, 0, 0));

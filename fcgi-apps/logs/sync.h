@@ -12,6 +12,12 @@
 
 struct app;
 
+/* A log_syncs row as the API shows it. */
+#define SYNC_COLUMNS                                                                                                   \
+    "id, trigger, started_at, finished_at, round(extract(epoch FROM finished_at - started_at) * 1000)::bigint"         \
+    " AS duration_ms, ok, files_listed, files_wanted, files_transferred, bytes_transferred, files_indexed,"            \
+    " files_skipped, list_ms, diff_ms, fetch_ms, index_ms, error"
+
 /* Runs one pass (trigger "interval" or "api") and gives its log_syncs row as JSON text in *row. The
  * caller holds the logs lock. A pass that failed (the cluster unreachable, rsync failing) returns
  * ERR_OK with ok false and the error in the row: it is a result to report, not a request error. */
