@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 /* The search window: a line up to this long is kept whole; past it, its head and the last nlen - 1
  * bytes seen are kept (see struct search), which still leaves a block for each read. */
 #define WINDOW (2 * READER_LINE_MAX + READER_BLOCK)
@@ -294,33 +296,7 @@ out:
     return rc;
 }
 
-static bool cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
 /* The length of the valid UTF-8 character at s (n bytes left), or 0 when it is not one (NUL neither). */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF; /* the range of the second byte */
-    size_t len;
-    if (c >= 0x01 && c <= 0x7F)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (!cont(s[i]))
-            return 0;
-    return len;
-}
 
 int reader_utf8(const char *s, size_t len, struct buf *out)
 {

@@ -297,8 +297,14 @@ static enum err fetch_some(struct pass *p, const char **paths, size_t n, bool in
         *p->detail = arena_printf(p->a, "fetch: cannot write the file list in %s: %s", p->mirror, strerror(errno));
         return ERR_INTERNAL;
     }
-    char *argv[16] = {(char *)p->rsync, "-t", "--no-h", "--stats", "--from0",
-                      (char *)arena_printf(p->a, "--files-from=%s", list), "--chmod=D0750,F0640", "-e",
+    char *argv[16] = {(char *)p->rsync,
+                      "-t",
+                      "--no-h",
+                      "--stats",
+                      "--from0",
+                      (char *)arena_printf(p->a, "--files-from=%s", list),
+                      "--chmod=D0750,F0640",
+                      "-e",
                       (char *)p->shell};
     size_t k = 9;
     if (in_place)

@@ -12,6 +12,7 @@
 #include "out.h"
 #include "recipe.h"
 #include "state.h"
+#include "utf8.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
@@ -61,42 +62,15 @@ const char *logs_file_name(struct arena *a, const char *job_name, int64_t id, co
     return arena_printf(a, "%s-%" PRId64 ".%s", job_name, id, stream);
 }
 
-static bool cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
 size_t logs_char_start(const char *s, size_t len)
 {
     size_t i = 0;
-    while (i < len && i < 3 && cont((unsigned char)s[i]))
+    while (i < len && i < 3 && utf8_cont((unsigned char)s[i]))
         i++;
     return i;
 }
 
 /* The length of the valid UTF-8 character at s (at most len bytes), or 0 when it is not one. */
-static size_t utf8_char(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* the range of the second byte */
-    if (c >= 0x01 && c <= 0x7F)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    if (len < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (!cont(s[i]))
-            return 0;
-    return n;
-}
 
 void logs_utf8_fix(char *s, size_t len)
 {
@@ -136,7 +110,7 @@ size_t logs_fit(const char *s, size_t len, size_t max)
         total += c;
         i--;
     }
-    while (i > 0 && i < len && cont((unsigned char)s[i]))
+    while (i > 0 && i < len && utf8_cont((unsigned char)s[i]))
         i++;
     return i;
 }

@@ -12,8 +12,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const categories[] = {"server", "client", "vllm", "vector-db", "monitoring", "agent",
-                                         "uncategorized"};
+static const char *const categories[] = {"server",     "client", "vllm",         "vector-db",
+                                         "monitoring", "agent",  "uncategorized"};
 
 /* True when a component of path is "." or "..". */
 static bool dot_component(const char *path)

@@ -70,6 +70,23 @@ auth "$READ" GET "$L/files?category=vllm&since=2000-01-01T00:00:00Z&limit=1000"
 check_json "filters by category and time" "[.files[] | select(.path == \"$OUT_PATH\")] | length == 1"
 auth "$READ" GET "$L/files?job=$JOB&until=2000-01-01T00:00:00Z"
 check_json "until before its time: not listed" '.files == []'
+# a benchmark run against it: the load generator's job logs, category client, linked to the run
+auth "$OP" POST /api/client/v1/runs -H "$J" --data "{\"name\":\"t90-run\",\"target\":{\"service_id\":$SID},
+    \"workload\":{\"max_tokens\":8,\"requests\":5,\"load\":{\"concurrency\":1},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+check "a run against it: 201" 201
+RUN=$(jq -r '.id // empty' <<<"$BODY")
+RJOB=$(jq -r '.slurm_job_id // empty' <<<"$BODY")
+check_json "the run links to its logs and its energy" \
+    ".logs == \"/api/logs/v1/files?run_id=$RUN\" and .energy == \"/api/monitoring/v1/runs/$RUN/energy\""
+run_indexed() {
+    [ "$(sql "SELECT category || ' ' || coalesce(run_id::text, '-') FROM log_files
+              WHERE path = 'logs/loadgen/aifb-run-$RUN-$RJOB.out' AND size_bytes > 0")" = "client $RUN" ]
+}
+wait_for $((INTERVAL + 60)) run_indexed &&
+    pass "the run's job log is indexed, category client, linked to run $RUN" ||
+    fail "run log indexed" "$(sql "SELECT path, category, run_id, slurm_job_id FROM log_files WHERE slurm_job_id = ${RJOB:-0}")"
+auth "$READ" GET "$L/files?run_id=$RUN"
+check_json "listed by run" "[.files[].path] | index(\"logs/loadgen/aifb-run-$RUN-$RJOB.out\") != null"
 curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $OP" "$BASE/api/server/v1/services/$SID"
 
 echo "== a growing file: fetched incrementally, its tail current"

@@ -38,10 +38,10 @@ END_TEST
 
 START_TEST(names)
 {
-    expect("logs/vllm/aifb-svc-12-x.out", "vllm", 0, 12, 0);         /* no job id */
-    expect("logs/vllm/aifb-svc-x-15.out", "vllm", 15, 0, 0);         /* no service id */
-    expect("logs/vllm/aifb-svc-12-15.txt", "vllm", 0, 12, 0);        /* not .out or .err */
-    expect("logs/vllm/15.out", "vllm", 0, 0, 0);                     /* no name before the id */
+    expect("logs/vllm/aifb-svc-12-x.out", "vllm", 0, 12, 0);        /* no job id */
+    expect("logs/vllm/aifb-svc-x-15.out", "vllm", 15, 0, 0);        /* no service id */
+    expect("logs/vllm/aifb-svc-12-15.txt", "vllm", 0, 12, 0);       /* not .out or .err */
+    expect("logs/vllm/15.out", "vllm", 0, 0, 0);                    /* no name before the id */
     expect("logs/vllm/a-1234567890123456789.out", "vllm", 0, 0, 0); /* too many digits */
     expect("jobs/x/gpu-exporter.log", "monitoring", 0, 0, 0);
 }
@@ -51,10 +51,28 @@ START_TEST(paths)
 {
     static const char *const ok[] = {"logs/a.out", "logs/vllm/aifb-svc-1-2.out", "jobs/12/gpu-exporter.log",
                                      "logs/agent/agent.log", "logs/x/.hidden"};
-    static const char *const refused[] = {
-        "", "logs", "logs/", "/logs/a.out", "logs//a.out", "logs/../etc/passwd", "logs/./a.out", "logs/..",
-        "logs/a/b/c.out", "jobs/12", "jobs/x1/a.log", "jobs/12/sub/a.log", "other/a.out", "logs/a b.out",
-        "logs/a\nb.out", "logs/a\\b", "logs/\xc3\xa9.out", "token", "jobs/12/token/x", "jobs/12/token", "jobs/12/script.sh", "jobs/12/.log"};
+    static const char *const refused[] = {"",
+                                          "logs",
+                                          "logs/",
+                                          "/logs/a.out",
+                                          "logs//a.out",
+                                          "logs/../etc/passwd",
+                                          "logs/./a.out",
+                                          "logs/..",
+                                          "logs/a/b/c.out",
+                                          "jobs/12",
+                                          "jobs/x1/a.log",
+                                          "jobs/12/sub/a.log",
+                                          "other/a.out",
+                                          "logs/a b.out",
+                                          "logs/a\nb.out",
+                                          "logs/a\\b",
+                                          "logs/\xc3\xa9.out",
+                                          "token",
+                                          "jobs/12/token/x",
+                                          "jobs/12/token",
+                                          "jobs/12/script.sh",
+                                          "jobs/12/.log"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         ck_assert_msg(categorize_path_ok(ok[i]), "%s refused", ok[i]);
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
