@@ -7,19 +7,21 @@
 #include "buf.h"
 
 /* clang-format off */
-#define GPU(name) {"gpu_" #name, WATCH_JOBS, "aifb_gpu_" #name "{$sel}"}
+/* An aifb-gpu-exporter series under either of its name sets: aifb's (base units) or, for an exporter
+ * run with --dcgm-names, dcgm-exporter's, brought to the same unit. */
+#define GPU(name, dcgm, to_base) {"gpu_" #name, WATCH_JOBS, "aifb_gpu_" #name "{$sel} or " dcgm "{$sel}" to_base}
 #define VLLM_RATE(name, counter) {name, WATCH_SERVICES, "rate(vllm:" counter "{$sel}[$win])"}
 /* clang-format on */
 
 const struct catalog_entry catalog[] = {
-    GPU(utilization_ratio),
-    GPU(memory_utilization_ratio),
-    GPU(memory_used_bytes),
-    GPU(power_watts),
-    GPU(energy_joules_total),
-    GPU(temperature_celsius),
-    GPU(sm_clock_hertz),
-    GPU(clock_event_reasons),
+    GPU(utilization_ratio, "DCGM_FI_DEV_GPU_UTIL", " / 100"),
+    GPU(memory_utilization_ratio, "DCGM_FI_DEV_MEM_COPY_UTIL", " / 100"),
+    GPU(memory_used_bytes, "DCGM_FI_DEV_FB_USED", " * 1048576"),
+    GPU(power_watts, "DCGM_FI_DEV_POWER_USAGE", ""),
+    GPU(energy_joules_total, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", " / 1000"),
+    GPU(temperature_celsius, "DCGM_FI_DEV_GPU_TEMP", ""),
+    GPU(sm_clock_hertz, "DCGM_FI_DEV_SM_CLOCK", " * 1e6"),
+    GPU(clock_event_reasons, "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", ""),
     {"vllm_requests_running", WATCH_SERVICES, "vllm:num_requests_running{$sel}"},
     {"vllm_requests_waiting", WATCH_SERVICES, "vllm:num_requests_waiting{$sel}"},
     /* vLLM's V1 engine renamed gpu_cache_usage_perc; either is a ratio 0..1 despite the name */
@@ -35,6 +37,14 @@ const struct catalog_entry catalog[] = {
 const size_t catalog_len = sizeof(catalog) / sizeof(catalog[0]);
 
 static const char *const set_label[WATCH_SETS] = {"slurm_job_id", "aifb_service_id", "run_id"};
+
+const struct catalog_entry *catalog_find(const char *metric)
+{
+    for (size_t i = 0; i < catalog_len; i++)
+        if (strcmp(catalog[i].metric, metric) == 0)
+            return &catalog[i];
+    return NULL;
+}
 
 char *catalog_query(struct arena *a, const struct catalog_entry *e, const char *ids, double win_s)
 {

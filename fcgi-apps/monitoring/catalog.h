@@ -20,6 +20,9 @@ struct catalog_entry {
 extern const struct catalog_entry catalog[];
 extern const size_t catalog_len;
 
+/* The entry named metric (NULL when none). */
+const struct catalog_entry *catalog_find(const char *metric);
+
 /* The query of e: ids is "1|2|3" (digits and bars) or NULL for every series; win_s the rate window. */
 char *catalog_query(struct arena *a, const struct catalog_entry *e, const char *ids, double win_s);
 

@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "app.h"
+#include "catalog.h"
 #include "collect.h"
 #include "db.h"
 #include "prom.h"
 #include "req.h"
 #include "rows.h"
 
-#define ENERGY_METRIC "aifb_gpu_energy_joules_total"
+#define ENERGY_METRIC "gpu_energy_joules_total" /* the catalogue's: either name set of the exporter */
 #define ENERGY_COLUMNS                                                                                                 \
     "run_id, window_start, window_end, extract(epoch FROM window_end - window_start)::float8 AS seconds,"              \
     " slurm_job_ids, gpus, joules, joules / nullif(extract(epoch FROM window_end - window_start), 0)::float8"          \
@@ -146,7 +147,7 @@ enum err energy_measure(struct app *app, struct arena *a, const char *run_id, co
     if (e)
         return e;
     struct prom_window w = {m.start, m.end, fmax(1, (m.end - m.start) / (PROM_POINTS_PER_QUERY - 1))};
-    const char *q = arena_printf(a, ENERGY_METRIC "{slurm_job_id=~\"%s\"}", m.jobs);
+    const char *q = catalog_query(a, catalog_find(ENERGY_METRIC), m.jobs, 0);
     json_t *result;
     e = prom_query_range(collect_prom_url(app), q, &w, collect_prom_timeout_ms(app), a, &result, detail);
     if (e)

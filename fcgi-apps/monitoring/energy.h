@@ -1,4 +1,5 @@
-/* energy: the GPU energy of a run, from aifb_gpu_energy_joules_total of its service jobs' GPUs over
+/* energy: the GPU energy of a run, from aifb_gpu_energy_joules_total (or its dcgm-exporter name, in
+ * mJ; the catalogue's query reads both) of its service jobs' GPUs over
  * the run's window (sql/0004's run_window), per GPU and in all, and divided by the run's output
  * tokens; kept in run_energy. */
 #ifndef AIFB_MONITORING_ENERGY_H

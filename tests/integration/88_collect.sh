@@ -2,7 +2,8 @@
 # What a monitoring session keeps of Prometheus, against the stack's Prometheus and Pushgateway: the
 # GPU exporter replaying the recorded H200 pushes as a service's SLURM job; a session over that
 # service collects it (one CSV row per step and series, the JSON artifact, min/mean/p95/max that
-# agree with the points); a run's GPU energy over its window and per output token; Prometheus
+# agree with the points); a run's GPU energy over its window and per output token (the exporter
+# under either name set); Prometheus
 # stopped: 503 and the earlier collection kept, then collected again once it is back; delete takes
 # the data along. Then scrape targets registered through the API: discovered, scraped without the
 # API token, gone once removed.
@@ -36,6 +37,14 @@ SVC=$(sql "INSERT INTO services (name, recipe, config, slurm_job_id) VALUES ('co
 SLURM_JOB_ID=$JOB "$EXP" --replay "$NVML_CSV" --push "$PUSH" --interval 0.5 --host "$HOSTL" 2>"$TMP/gx.log" &
 GX=$!
 PIDS+=("$GX")
+# a second service whose job's exporter uses dcgm-exporter's names (energy in mJ)
+JOB2=$((JOB + 1))
+SVC2=$(sql "INSERT INTO services (name, recipe, config, slurm_job_id) VALUES ('collect-dcgm', 'vllm', '{}', $JOB2)
+            RETURNING id" | head -n 1)
+SLURM_JOB_ID=$JOB2 "$EXP" --replay "$NVML_CSV" --push "$PUSH" --interval 0.5 --host "$HOSTL-dcgm" --dcgm-names \
+    2>"$TMP/gx2.log" &
+GX2=$!
+PIDS+=("$GX2")
 pushed() { prom_q "aifb_gpu_power_watts{slurm_job_id=\"$JOB\"}" | jq -e '.data.result | length == 1' >/dev/null; }
 wait_for 20 pushed && pass "Prometheus has the replayed GPU of job $JOB" || fail "replayed GPU in Prometheus" "$(cat "$TMP/gx.log")"
 auth "$OP" POST "$M/sessions" -H "$J" --data "{\"label\":\"collect\",\"duration_s\":8,\"step_s\":1,\"services\":[$SVC]}"
@@ -47,6 +56,10 @@ RUN=$(sql "INSERT INTO runs (name, service_id, state, started_at, ended_at) VALU
 T0=$(date +%s)
 sql "INSERT INTO run_timeline (run_id, rank, second, started, completed, failed, output_tokens, in_flight)
      SELECT $RUN, 0, s, 10, 10, 0, 1000, 0 FROM generate_series($((T0 + 1)), $((T0 + 5))) AS s" >/dev/null
+RUN2=$(sql "INSERT INTO runs (name, service_id, state, started_at, ended_at) VALUES ('collect-run-dcgm', $SVC2,
+            'running', now(), now()) RETURNING id" | head -n 1)
+sql "INSERT INTO run_timeline (run_id, rank, second, started, completed, failed, output_tokens, in_flight)
+     SELECT $RUN2, 0, s, 10, 10, 0, 2000, 0 FROM generate_series($((T0 + 1)), $((T0 + 5))) AS s" >/dev/null
 
 auth "$OP" POST "$M/sessions/$S/collect"
 check_error "collecting an active session 409" 409 session_state_conflict
@@ -56,7 +69,7 @@ auth "$READ" GET "$M/runs/$RUN/energy"
 check_error "the energy of a run still running 409" 409 run_state_conflict
 closed() { [ "$(curl -s -H "Authorization: Bearer $READ" "$BASE$M/sessions/$S" | jq -r .state)" = closed ]; }
 wait_for 15 closed && pass "the session's window closed" || fail "window closes" "$(curl -s -H "Authorization: Bearer $READ" "$BASE$M/sessions/$S")"
-sql "UPDATE runs SET state = 'completed', ended_at = now() WHERE id = $RUN" >/dev/null
+sql "UPDATE runs SET state = 'completed', ended_at = now() WHERE id IN ($RUN, $RUN2)" >/dev/null
 
 auth "$READ" POST "$M/sessions/$S/collect"
 check_error "a read token may not collect" 403 forbidden
@@ -144,6 +157,14 @@ jq -e --argjson e0 "$e0" --argjson e1 "$e1" '(.joules - ($e1 - $e0) | fabs) < 1e
 mp=$(prom_q "avg_over_time(aifb_gpu_power_watts{slurm_job_id=\"$JOB\"}[5s])" "$WE" | jq -r '.data.result[0].value[1]')
 jq -e --argjson p "$mp" '.mean_power_w > 0.3 * $p and .mean_power_w < 3 * $p' <<<"$ENERGY" >/dev/null &&
     pass "its mean power is of the order of the power gauge ($mp W)" || fail "energy vs power" "gauge $mp W; ${ENERGY:0:200}"
+d0=$(prom_q "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{slurm_job_id=\"$JOB2\"}" "$WS" | jq -r '.data.result[0].value[1]')
+d1=$(prom_q "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{slurm_job_id=\"$JOB2\"}" "$WE" | jq -r '.data.result[0].value[1]')
+auth "$READ" GET "$M/runs/$RUN2/energy"
+check "energy of a run whose exporter uses dcgm-exporter's names: 200" 200
+jq -e --argjson d0 "$d0" --argjson d1 "$d1" '(.joules - ($d1 - $d0) / 1000 | fabs) < 1e-6 and .joules > 0 and .gpus == 1
+    and ((.joules_per_output_token - .joules / 10000) | fabs) < 1e-9' <<<"$BODY" >/dev/null &&
+    pass "its joules: DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION's increase in mJ / 1000 ($(jq .joules <<<"$BODY") J)" ||
+    fail "dcgm energy" "counter $d0..$d1 mJ; ${BODY:0:300}"
 [ "$(sql "SELECT round(joules::numeric, 6) = round(($(jq .joules <<<"$ENERGY"))::numeric, 6) FROM run_energy WHERE run_id = $RUN")" = t ] &&
     pass "kept in run_energy" || fail "run_energy row" "$(sql "SELECT * FROM run_energy WHERE run_id = $RUN")"
 URLRUN=$(sql "INSERT INTO runs (name, target_url, state, started_at, ended_at) VALUES ('collect-url', 'http://x:1',
@@ -154,7 +175,7 @@ auth "$READ" GET "$M/runs/999999/energy"
 check_error "an unknown run 404" 404 run_not_found
 
 echo "== Prometheus stopped, then back"
-kill "$GX" 2>/dev/null
+kill "$GX" "$GX2" 2>/dev/null
 "$ROOT/scripts/stack" down prometheus >"$TMP/down.log" 2>&1
 auth "$OP" POST "$M/sessions/$S/collect"
 check_error "collect with Prometheus stopped: 503" 503 prometheus_unavailable
@@ -218,6 +239,6 @@ gone() {
 }
 wait_for 30 gone && pass "a removed target disappears from Prometheus" || fail "removal" "still active"
 
-sql "DELETE FROM runs WHERE id IN ($RUN, $URLRUN); DELETE FROM services WHERE id = $SVC" >/dev/null
+sql "DELETE FROM runs WHERE id IN ($RUN, $RUN2, $URLRUN); DELETE FROM services WHERE id IN ($SVC, $SVC2)" >/dev/null
 curl -s -X DELETE "$PUSH/metrics/job/aifb-gpu-exporter/host/$HOSTL/slurm_job_id/$JOB" >/dev/null
 finish
