@@ -30,13 +30,13 @@ const char *prom_value_sql(const char *v)
     return v;
 }
 
-/* The form body: query=...&start=...&end=...&step=... (times with millisecond precision). */
+/* The form body: query=...&start=...&end=...&step=... (to the microsecond). */
 static char *form(CURL *h, struct arena *a, const char *query, const struct prom_window *w)
 {
     char *q = curl_easy_escape(h, query, 0);
     if (!q)
         return NULL;
-    char *body = arena_printf(a, "query=%s&start=%.3f&end=%.3f&step=%.3f", q, w->start, w->end, w->step);
+    char *body = arena_printf(a, "query=%s&start=%.6f&end=%.6f&step=%.6f", q, w->start, w->end, w->step);
     curl_free(q);
     return body;
 }

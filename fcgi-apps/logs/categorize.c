@@ -88,7 +88,7 @@ static bool component_ok(const char *s, size_t n)
 bool categorize_path_ok(const char *path)
 {
     size_t len = strlen(path), parts = 0;
-    if (len == 0 || len > 1024)
+    if (len == 0 || len > 255) /* as the agent's rmlog takes them */
         return false;
     const char *comp[4];
     size_t clen[4];

@@ -22,7 +22,7 @@ struct log_meta {
 void categorize(const char *path, struct log_meta *m);
 
 /* Whether path may be mirrored at all: components of [A-Za-z0-9._-], none "." or "..", under logs/
- * (at most two deep) or jobs/<digits>/<name>.log (never a job's token or script), 1..1024 bytes. Anything else in the
+ * (at most two deep) or jobs/<digits>/<name>.log (never a job's token or script), 1..255 bytes. Anything else in the
  * listing is skipped, whatever rsync could make of it. */
 bool categorize_path_ok(const char *path);
 

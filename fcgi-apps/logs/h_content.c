@@ -43,7 +43,7 @@ static enum err open_failed(struct req *r, const struct logfile *f, int err, con
         return req_fail(r, ERR_LOG_FILE_GONE, "id=%s", f->id);
     if (mirror_refused(err)) {
         log_warn("logs: file %s: the mirror refuses its indexed path %s: %s", f->id, f->path, why);
-        return req_fail(r, ERR_INVALID_INPUT, "id=%s: the mirror refuses the indexed path (%s)", f->id, why);
+        return req_fail(r, ERR_LOG_FILE_GONE, "id=%s: the mirror holds no regular file there (%s)", f->id, why);
     }
     log_error("logs: file %s: %s: %s: %s", f->id, f->path, why, strerror(err));
     return req_fail(r, ERR_INTERNAL, "id=%s: the file cannot be opened", f->id);
@@ -149,6 +149,7 @@ enum err h_files_content(struct req *r)
         return read_failed(r, &f, "range of");
     r->reply.status = 200;
     r->reply.content_type = "text/plain; charset=utf-8";
+    reply_header(r, "X-Content-Type-Options", "nosniff"); /* a job's bytes are never HTML to a browser */
     reply_header(r, "X-Aifb-Offset", num(r, offset));
     reply_header(r, "X-Aifb-File-Size", num(r, size));
     return ERR_OK;
@@ -283,6 +284,7 @@ enum err h_files_download(struct req *r)
     if (e)
         return e;
     reply_header(r, "Content-Disposition", disposition(r->arena, f.path));
+    reply_header(r, "X-Content-Type-Options", "nosniff");
     if ((e = reply_stream_start(r, 200, "text/plain; charset=utf-8")))
         return e;
     char *block = arena_alloc(r->arena, READER_BLOCK);

@@ -2,24 +2,9 @@
  * fixed-string search with line numbers, and the whole file as a download. Files are addressed by
  * id only; the path comes from log_files and is opened through mirror_open.
  *
- * Declarations for routes.c (the path parameter id, then the query parameters):
- *
- *   static const struct field content_params[] = {
- *       F_ID("id"), F_INT("offset", F_OPT, 0, INT64_MAX), F_INT("length", F_OPT, 1, 4194304), F_END,
- *   };
- *   static const struct field tail_params[] = {F_ID("id"), F_INT("lines", F_OPT, 1, 100000), F_END};
- *   static const struct field search_params[] = {
- *       F_ID("id"), F_STR("q", F_REQ, 1, 256, "[^[:cntrl:]]+"), F_INT("max", F_OPT, 1, 10000), F_END,
- *   };
- *
- *   {HTTP_GET, "/v1/files/{id}/content", h_files_content, ROLE_READ, 0, content_params, NULL},
- *   {HTTP_GET, "/v1/files/{id}/tail", h_files_tail, ROLE_READ, 0, tail_params, NULL},
- *   {HTTP_GET, "/v1/files/{id}/search", h_files_search, ROLE_READ, 0, search_params, NULL},
- *   {HTTP_GET, "/v1/files/{id}/download", h_files_download, ROLE_READ, 0, id_param, NULL},
- *
  * Every handler answers 404 log_file_not_found for an unknown id, 410 log_file_gone when the mirror
- * lacks the file, 400 invalid_input when the mirror refuses the indexed path (logged: it should not
- * happen), 500 internal when the file cannot be read (logged). */
+ * lacks the file or no longer holds it as a regular file (a link put in its place: refused, logged),
+ * 500 internal when the file cannot be read (logged). Routes: fcgi-apps/logs/routes.c. */
 #ifndef AIFB_LOGS_H_CONTENT_H
 #define AIFB_LOGS_H_CONTENT_H
 

@@ -37,7 +37,8 @@ static const struct db_stmt st_stats = DB_STMT(
     " 'tombstones', (SELECT count(*) FROM log_tombstones))::text",
     0, true);
 
-static const struct db_stmt st_path = DB_STMT("files_path", "SELECT path FROM log_files WHERE id = $1", 1, true);
+static const struct db_stmt st_path =
+    DB_STMT("files_path", "SELECT path, category FROM log_files WHERE id = $1", 1, true);
 
 static const struct db_stmt st_forget =
     DB_STMT("files_forget",
@@ -93,6 +94,8 @@ enum err h_files_delete(struct req *r)
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_LOG_FILE_NOT_FOUND, "log file %s", id);
     const char *path = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+    if (remote && strcmp(PQgetvalue(res, 0, 1), "agent") == 0)
+        return req_fail(r, ERR_INVALID_INPUT, "field=remote: the agent's audit log stays on the cluster");
     if (remote && (e = delete_remote(r, path)))
         return e;
     const char *p2[] = {id, remote ? "true" : "false"};

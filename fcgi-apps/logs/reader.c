@@ -296,8 +296,6 @@ out:
     return rc;
 }
 
-/* The length of the valid UTF-8 character at s (n bytes left), or 0 when it is not one (NUL neither). */
-
 int reader_utf8(const char *s, size_t len, struct buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -43,8 +43,9 @@ static const struct field search_params[] = {
 static const struct field delete_params[] = {F_ID("id"), F_BOOL("remote", F_OPT), F_END};
 
 static const struct field retention_body[] = {
-    F_NUM("max_age_days", F_OPT, 0, 36500),
-    F_INT("max_total_bytes", F_OPT, 0, INT64_MAX),
+    /* above 0: 0 would delete everything (in the configuration, 0 means no limit) */
+    F_NUM("max_age_days", F_OPT, 0.0001, 36500),
+    F_INT("max_total_bytes", F_OPT, 1, INT64_MAX),
     F_END,
 };
 

@@ -53,7 +53,7 @@ struct pass {
     struct listing_entry *list;
     size_t listed, skipped;
     const char **wanted;
-    size_t nwanted, nnew; /* the first nnew of wanted are not in the index yet */
+    size_t nwanted;
     int64_t transferred, bytes, indexed;
     const char *partial; /* why a fetch brought only some files */
     int64_t ms[4];       /* list, diff, fetch, index */
@@ -72,13 +72,13 @@ static const struct db_stmt st_finish = DB_STMT(
     13, false);
 static const struct db_stmt st_prune =
     DB_STMT("sync_prune", "DELETE FROM log_syncs WHERE id < $1::bigint - 1000", 1, true);
-/* New paths first, then those the index has with another size or time (they go in place). */
+/* What the index lacks or has with another size or time, less what was deleted on purpose (a tombstone
+ * holds a path back until it is written again: job ids, and so names, can come again). */
 static const struct db_stmt st_wanted = DB_STMT(
     "sync_wanted",
-    "SELECT t.path, f.id IS NOT NULL FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
-    " WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path)"
-    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))"
-    " ORDER BY 2",
+    "SELECT t.path FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
+    " WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path AND to_timestamp(t.mtime) <= d.deleted_at)"
+    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))",
     0, false);
 /* Links: a job's service or run by its SLURM job id, and by the id its name carries when it has one
  * (a job id alone may belong to another aifb's service after the cluster's ids started again). */
@@ -90,7 +90,8 @@ static const struct db_stmt st_upsert =
             "   ORDER BY s.id DESC LIMIT 1),"
             "  (SELECT r.id FROM runs r WHERE r.slurm_job_id = t.job AND (t.run IS NULL OR r.id = t.run)"
             "   ORDER BY r.id DESC LIMIT 1), t.job"
-            " FROM sync_files t"
+            " FROM sync_files t WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path"
+            "  AND to_timestamp(t.mtime) <= d.deleted_at)" /* deleted while this pass fetched it */
             " ON CONFLICT (path) DO UPDATE SET category = EXCLUDED.category, size_bytes = EXCLUDED.size_bytes,"
             "  modified_at = EXCLUDED.modified_at, service_id = coalesce(EXCLUDED.service_id, f.service_id),"
             "  run_id = coalesce(EXCLUDED.run_id, f.run_id), slurm_job_id = EXCLUDED.slurm_job_id, indexed_at = now()",
@@ -158,7 +159,7 @@ static enum err remote(struct pass *p)
     p->shell = arena_printf(p->a,
                             "ssh -F /dev/null -i '%s' -o 'UserKnownHostsFile=%s' -o StrictHostKeyChecking=yes"
                             " -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o ServerAliveInterval=15"
-                            " -o LogLevel=ERROR -p %lld",
+                            " -o LogLevel=ERROR -o GlobalKnownHostsFile=/dev/null -p %lld",
                             key, kh, port);
     p->rsync = config_get(c, "logs.rsync", "rsync");
     return ERR_OK;
@@ -252,10 +253,8 @@ static enum err diff(struct pass *p)
     if (!e) {
         p->nwanted = (size_t)PQntuples(res);
         p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
-        for (size_t i = 0; i < p->nwanted; i++) {
+        for (size_t i = 0; i < p->nwanted; i++)
             p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
-            p->nnew += PQgetvalue(res, (int)i, 1)[0] == 'f';
-        }
     }
     return end_tx(p, e);
 }
@@ -263,7 +262,8 @@ static enum err diff(struct pass *p)
 /* Paths, NUL-separated, in a file rsync reads (--files-from --from0). */
 static const char *files_from(struct pass *p, const char **paths, size_t n)
 {
-    char *path = arena_printf(p->a, "%s/.files-from-XXXXXX", p->mirror);
+    /* in run_dir, not in the mirror that Alloy reads */
+    char *path = arena_printf(p->a, "%s/logs-files-from-XXXXXX", config_get(p->app->config, "run_dir", "var/run"));
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0)
         return NULL;
@@ -285,55 +285,47 @@ static int64_t stat_of(const char *out, const char *label)
     return at ? strtoll(at + strlen(label), NULL, 10) : 0;
 }
 
-/* One rsync run over n paths. In place for files the mirror has (a grown log keeps its inode, so
- * that its readers, Alloy, go on from where they were instead of reading a renamed copy from the
- * start); new files the usual way (in place costs a new file about twice the system time). */
-static enum err fetch_some(struct pass *p, const char **paths, size_t n, bool in_place)
+/* One rsync run over the wanted paths, in place: a grown log keeps its inode, so that its readers
+ * (Alloy) go on from where they were instead of reading a renamed copy from the start, and a file cut
+ * off by the deadline is no stray temporary but the start the next pass's delta transfer goes on from.
+ * A path gone since the listing is no error (--ignore-missing-args). */
+static enum err fetch(struct pass *p)
 {
-    if (n == 0)
+    if (p->nwanted == 0)
         return ERR_OK;
-    const char *list = files_from(p, paths, n);
+    const char *list = files_from(p, p->wanted, p->nwanted);
     if (!list) {
-        *p->detail = arena_printf(p->a, "fetch: cannot write the file list in %s: %s", p->mirror, strerror(errno));
+        *p->detail = arena_printf(p->a, "fetch: cannot write the file list in run_dir: %s", strerror(errno));
         return ERR_INTERNAL;
     }
-    char *argv[16] = {(char *)p->rsync,
-                      "-t",
-                      "--no-h",
-                      "--stats",
-                      "--from0",
-                      (char *)arena_printf(p->a, "--files-from=%s", list),
-                      "--chmod=D0750,F0640",
-                      "-e",
-                      (char *)p->shell};
-    size_t k = 9;
-    if (in_place)
-        argv[k++] = "--inplace";
-    argv[k++] = (char *)p->src;
-    argv[k++] = (char *)arena_printf(p->a, "%s/", p->mirror);
+    char *argv[] = {(char *)p->rsync,
+                    "-t",
+                    "--inplace",
+                    "--ignore-missing-args",
+                    "--no-h",
+                    "--stats",
+                    "--from0",
+                    (char *)arena_printf(p->a, "--files-from=%s", list),
+                    "--chmod=D0750,F0640",
+                    "-e",
+                    (char *)p->shell,
+                    (char *)p->src,
+                    (char *)arena_printf(p->a, "%s/", p->mirror),
+                    NULL};
     struct proc_result r;
     int rc = proc_run(p->a, argv, p->timeout_ms, 1 << 20, 64 * 1024, &r);
     unlink(list);
-    p->transferred += stat_of(r.out ? r.out : "", "Number of regular files transferred: ");
-    p->bytes += stat_of(r.out ? r.out : "", "Total bytes received: ");
-    /* 24: a file vanished between list and fetch (a job's folder cleaned); what came is indexed */
-    if (rc == 0 && r.status == 23) { /* some files failed: index the rest, then report it */
+    p->transferred = stat_of(r.out ? r.out : "", "Number of regular files transferred: ");
+    p->bytes = stat_of(r.out ? r.out : "", "Total bytes received: ");
+    if (rc == 0 && (r.status == 23 || r.status == 24)) { /* some files failed: index the rest, then report it */
         p->partial = failure(p, "fetch", &r);
         return ERR_OK;
     }
-    if (rc < 0 || (r.status != 0 && r.status != 24)) {
+    if (rc < 0 || r.status != 0) {
         *p->detail = failure(p, "fetch", &r);
         return ERR_CLUSTER_UNAVAILABLE;
     }
     return ERR_OK;
-}
-
-static enum err fetch(struct pass *p)
-{
-    enum err e = fetch_some(p, p->wanted, p->nnew, false);
-    if (!e)
-        e = fetch_some(p, p->wanted + p->nnew, p->nwanted - p->nnew, true);
-    return e;
 }
 
 /* COPY of one fetched file's row into sync_files, when it is in the mirror as a regular file. */
@@ -478,8 +470,14 @@ void sync_tick(struct app *app, struct arena *a)
 {
     long long interval = 30;
     char why[128];
-    if (config_get_int(app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0 ||
-        interval == 0 || !config_get(app->config, "cluster.host", NULL))
+    if (config_get_int(app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0) {
+        static bool told;
+        if (!told)
+            log_warn("logs: %s: no periodic sync", why);
+        told = true;
+        return;
+    }
+    if (interval == 0 || !config_get(app->config, "cluster.host", NULL))
         return;
     if (!sync_lock(app, a))
         return;

@@ -24,8 +24,10 @@ const struct catalog_entry catalog[] = {
     GPU(clock_event_reasons, "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", ""),
     {"vllm_requests_running", WATCH_SERVICES, "vllm:num_requests_running{$sel}"},
     {"vllm_requests_waiting", WATCH_SERVICES, "vllm:num_requests_waiting{$sel}"},
-    /* vLLM's V1 engine renamed gpu_cache_usage_perc; either is a ratio 0..1 despite the name */
-    {"vllm_kv_cache_usage_ratio", WATCH_SERVICES, "{__name__=~\"vllm:(kv|gpu)_cache_usage_perc\",$sel}"},
+    /* vLLM's V1 engine renamed gpu_cache_usage_perc (some versions export both): either is a ratio
+     * 0..1 despite the name; max merges the two into one series */
+    {"vllm_kv_cache_usage_ratio", WATCH_SERVICES,
+     "max without () ({__name__=~\"vllm:(kv|gpu)_cache_usage_perc\",$sel})"},
     VLLM_RATE("vllm_prompt_tokens_per_second", "prompt_tokens_total"),
     VLLM_RATE("vllm_generation_tokens_per_second", "generation_tokens_total"),
     VLLM_RATE("vllm_requests_succeeded_per_second", "request_success_total"),

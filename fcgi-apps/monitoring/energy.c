@@ -135,6 +135,8 @@ static enum err load(struct app *app, struct arena *a, struct measure *m, const 
                       m->run_id);
     m->start = strtod(PQgetvalue(res, 0, 1), NULL);
     m->end = strtod(PQgetvalue(res, 0, 2), NULL);
+    if (!(m->end > m->start))
+        return refuse(a, detail, ERR_NO_ENERGY_DATA, "run %s has an empty window", m->run_id);
     m->jobs = arena_strdup(a, PQgetvalue(res, 0, 3));
     m->tokens = PQgetisnull(res, 0, 4) ? NULL : arena_strdup(a, PQgetvalue(res, 0, 4));
     return ERR_OK;

@@ -74,8 +74,8 @@ static json_t *energies(struct req *r, const struct watch *w)
         enum err e = energy_measure(r->app, r->arena, id, &row, &detail);
         json_t *j = e ? NULL : json_loads(row, 0, NULL);
         if (!j) {
-            j = json_pack("{s:s, s:s, s:s?}", "run_id", id, "error", err_string(e ? e : ERR_INTERNAL), "detail",
-                          detail);
+            j = json_pack("{s:I, s:s, s:s?}", "run_id", (json_int_t)strtoll(id, NULL, 10), "error",
+                          err_string(e ? e : ERR_INTERNAL), "detail", detail);
         }
         json_array_append_new(out, j);
     }

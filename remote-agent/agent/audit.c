@@ -35,6 +35,8 @@ const char *audit_line(struct arena *a, const struct audit_entry *en, const stru
     json_object_set_new(j, "recipe", capped(en->recipe));
     json_object_set_new(j, "job_name", capped(en->job_name));
     json_object_set_new(j, "outcome", json_string(err_string(en->outcome)));
+    if (en->path)
+        json_object_set_new(j, "path", capped(en->path));
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     const char *line = text && strlen(text) + 1 < AUDIT_LINE_MAX ? arena_printf(a, "%s\n", text) : NULL;

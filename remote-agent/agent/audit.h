@@ -23,6 +23,7 @@ struct audit_entry {
     const char *recipe;   /* NULL: not known */
     const char *job_name; /* NULL: not known */
     enum err outcome;     /* ERR_OK, or the call's error */
+    const char *path;     /* rmlog's file; NULL for the others (left out) */
 };
 
 /* {"time":"2024-05-01T12:00:00.123Z","verb","job_id","recipe","job_name","outcome"} and a newline,

@@ -223,7 +223,7 @@ enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply)
     e = slurm_scancel(&ag->slurm, id);
     json_t *req = state_job_request(ag->arena, ag->state_dir, id);
     audit_record(ag, &(struct audit_entry){"cancel", id, json_string_value(json_object_get(req, "recipe")),
-                                           json_string_value(json_object_get(req, "job_name")), e});
+                                           json_string_value(json_object_get(req, "job_name")), e, NULL});
     if (e) {
         ag->detail = ag->slurm.detail;
         return e;

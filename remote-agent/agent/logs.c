@@ -70,8 +70,6 @@ size_t logs_char_start(const char *s, size_t len)
     return i;
 }
 
-/* The length of the valid UTF-8 character at s (at most len bytes), or 0 when it is not one. */
-
 void logs_utf8_fix(char *s, size_t len)
 {
     unsigned char *u = (unsigned char *)s;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "out.h"
 #include "state.h"
 #include "submit.h"
@@ -30,8 +31,8 @@ static bool is(const char *s, size_t len, const char *word)
 /* Whether the components c[0..n) (lengths len) are one of the three forms. */
 static bool shape_ok(const char *const *c, const size_t *len, size_t n)
 {
-    if (is(c[0], len[0], "logs"))
-        return n == 2 || n == 3;
+    if (is(c[0], len[0], "logs")) /* the agent's own audit trail is not aifb's to erase */
+        return (n == 2 || n == 3) && !(n == 3 && is(c[1], len[1], "agent"));
     return is(c[0], len[0], "jobs") && n == 3 && strspn(c[1], "0123456789") == len[1] && len[2] > 4 &&
            strncmp(c[2] + len[2] - 4, ".log", 4) == 0;
 }
@@ -128,8 +129,10 @@ enum err rmlog_verb(struct agent *ag, int argc, char **argv, json_t **reply)
     }
     if (!e)
         e = rmlog_check(path, &ag->detail);
-    if (!e)
+    if (!e) {
         e = remove_file(ag, path, &bytes);
+        audit_record(ag, &(struct audit_entry){"rmlog", 0, NULL, NULL, e, path});
+    }
     if (!e)
         *reply = out_keep(ag->arena, json_pack("{s:s, s:I}", "deleted", path, "bytes", (json_int_t)bytes));
     return e;

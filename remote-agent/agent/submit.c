@@ -285,7 +285,7 @@ enum err submit_verb(struct agent *ag, int argc, char **argv, json_t **reply)
     if (e && pending)
         state_remove(pending);
     if (checked)
-        audit_record(ag, &(struct audit_entry){"submit", id, r->name, o.job_name, e});
+        audit_record(ag, &(struct audit_entry){"submit", id, r->name, o.job_name, e, NULL});
     if (!e)
         *reply = out_keep(ag->arena, json_pack("{s:I, s:s, s:s, s:s}", "job_id", (json_int_t)id, "recipe", r->name,
                                                "job_name", o.job_name, "state", "pending"));

@@ -190,6 +190,23 @@ check "delete with remote=true 204" 204
 [ ! -e "$STATE/logs/t90-$$/t90-rm-1.out" ] && [ ! -e "$MIRROR/logs/t90-$$/t90-rm-1.out" ] &&
     pass "gone from the cluster and from the mirror" || fail "remote delete" "$(ls -la "$STATE/logs/t90-$$")"
 
+AID=$(file_id "logs/agent/agent.log")
+if [ -n "$AID" ]; then
+    [ "$(sql "SELECT category FROM log_files WHERE id = $AID")" = agent ] && pass "the agent's audit log is indexed, category agent" ||
+        fail "agent.log category" "$(sql "SELECT category FROM log_files WHERE id = $AID")"
+    sync_now # the audit log grew by the rmlog line: fetched in place
+    auth "$READ" GET "$L/files/$AID/search?q=%22verb%22%3A%22rmlog%22"
+    check_json "the remote delete is in the agent's audit log, as synced" \
+        "[.hits[].text | fromjson | select(.verb == \"rmlog\" and .path == \"logs/t90-$$/t90-rm-1.out\" and .outcome == \"ok\")] | length == 1"
+    auth "$OP" DELETE "$L/files/$AID?remote=true"
+    check_error "the agent's audit log is not deleted on the cluster" 400 invalid_input
+    check_detail "names remote" "field=remote"
+    [ -f "$STATE/logs/agent/agent.log" ] && grep -q "\"path\":\"logs/t90-$$/t90-rm-1.out\"" "$STATE/logs/agent/agent.log" &&
+        pass "agent.log kept, with the rmlog line" || fail "agent.log" "$(tail -n 2 "$STATE/logs/agent/agent.log")"
+else
+    fail "agent.log indexed" "no logs/agent/agent.log in the index"
+fi
+
 echo "== sshd stopped"
 KEEP=$(file_id "$OUT_PATH")
 "$ROOT/scripts/stack" down sshd >"$TMP/sshd.log" 2>&1
@@ -211,6 +228,8 @@ check_json "stats per category" '(.categories | map(.category) | index("vllm")) 
 before=$(sql "SELECT count(*) FROM log_files")
 auth "$OP" POST "$L/retention" -H "$J" --data '{}'
 check_error "retention without a limit 400" 400 invalid_input
+auth "$OP" POST "$L/retention" -H "$J" --data '{"max_age_days": 0}'
+check_error "retention with an age of 0 (everything) 400" 400 invalid_input
 auth "$OP" POST "$L/retention" -H "$J" --data '{"max_age_days": 36500}'
 check_json "retention by a wide age deletes nothing" '.files_deleted == 0'
 newest=$(sql "SELECT size_bytes FROM log_files ORDER BY modified_at DESC, id DESC LIMIT 1")

@@ -62,11 +62,11 @@ static const char *text_of(const char *path)
 START_TEST(test_line_shape)
 {
     struct timespec at = {.tv_sec = 1700000000, .tv_nsec = 7999999};
-    struct audit_entry en = {"submit", 4242, "vllm", "aifb-svc-3", ERR_OK};
+    struct audit_entry en = {"submit", 4242, "vllm", "aifb-svc-3", ERR_OK, NULL};
     ck_assert_str_eq(audit_line(arena, &en, &at),
                      "{\"time\":\"2023-11-14T22:13:20.007Z\",\"verb\":\"submit\",\"job_id\":4242,\"recipe\":\"vllm\","
                      "\"job_name\":\"aifb-svc-3\",\"outcome\":\"ok\"}\n");
-    en = (struct audit_entry){"submit", 0, "vllm", NULL, ERR_SLURM_TIMEOUT};
+    en = (struct audit_entry){"submit", 0, "vllm", NULL, ERR_SLURM_TIMEOUT, NULL};
     ck_assert_str_eq(audit_line(arena, &en, &at),
                      "{\"time\":\"2023-11-14T22:13:20.007Z\",\"verb\":\"submit\",\"recipe\":\"vllm\","
                      "\"job_name\":null,\"outcome\":\"slurm_timeout\"}\n");
@@ -79,7 +79,7 @@ START_TEST(test_line_capped)
     char *huge = arena_alloc(arena, 100001);
     memset(huge, '\x01', 100000); /* control bytes take 6 bytes each in JSON */
     huge[100000] = '\0';
-    struct audit_entry en = {"cancel", 9223372036854775807, huge, huge, ERR_INTERNAL};
+    struct audit_entry en = {"cancel", 9223372036854775807, huge, huge, ERR_INTERNAL, NULL};
     const char *line = audit_line(arena, &en, &at);
     ck_assert_ptr_nonnull(line);
     ck_assert_uint_lt(strlen(line), AUDIT_LINE_MAX);

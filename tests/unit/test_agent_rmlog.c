@@ -86,7 +86,7 @@ static enum err stdin_then_rmlog(const char *text, json_t **reply)
 
 START_TEST(test_three_forms)
 {
-    static const char *const rels[] = {"logs/vllm/aifb-svc-3-77.out", "logs/agent/agent.log", "logs/aifb-svc-1-5.err",
+    static const char *const rels[] = {"logs/vllm/aifb-svc-3-77.out", "logs/aifb-svc-1-5.err",
                                        "jobs/77/gpu-exporter.log"};
     for (size_t i = 0; i < sizeof(rels) / sizeof(rels[0]); i++) {
         json_t *reply;
@@ -103,6 +103,30 @@ START_TEST(test_three_forms)
     json_t *reply;
     ck_assert_int_eq(rmlog("logs/nofolder/x.out", &reply), ERR_OUTPUT_NOT_FOUND);
     ck_assert_int_eq(rmlog("jobs/99/none.log", &reply), ERR_OUTPUT_NOT_FOUND);
+}
+END_TEST
+
+/* The agent's own audit trail is not aifb's to erase; every rmlog is in it. */
+START_TEST(test_audit_kept)
+{
+    json_t *reply;
+    const char *trail = put(dir, "logs/agent/agent.log", "{}\n");
+    ck_assert_int_eq(rmlog("logs/agent/agent.log", &reply), ERR_INVALID_INPUT);
+    ck_assert(exists(trail));
+    put(dir, "logs/vllm/aifb-svc-3-78.out", "x");
+    ck_assert_int_eq(rmlog("logs/vllm/aifb-svc-3-78.out", &reply), ERR_OK);
+    FILE *f = fopen(trail, "r");
+    char line[4096], last[4096] = "";
+    while (f && fgets(line, sizeof(line), f))
+        memcpy(last, line, sizeof(line));
+    if (f)
+        fclose(f);
+    json_t *j = json_loads(last, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "verb")), "rmlog");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "path")), "logs/vllm/aifb-svc-3-78.out");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "outcome")), "ok");
+    json_decref(j);
 }
 END_TEST
 
@@ -189,6 +213,7 @@ static Suite *rmlog_suite(void)
     TCase *tc = tcase_create("rmlog");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_three_forms);
+    tcase_add_test(tc, test_audit_kept);
     tcase_add_test(tc, test_bad_paths);
     tcase_add_test(tc, test_planted);
     suite_add_tcase(s, tc);
