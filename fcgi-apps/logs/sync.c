@@ -53,6 +53,7 @@ struct pass {
     struct listing_entry *list;
     size_t listed, skipped;
     const char **wanted;
+    const char **group; /* per wanted path: its folder, when the whole folder is fetched as one; else NULL */
     size_t nwanted;
     int64_t transferred, bytes, indexed;
     const char *partial; /* why a fetch brought only some files */
@@ -73,12 +74,23 @@ static const struct db_stmt st_finish = DB_STMT(
 static const struct db_stmt st_prune =
     DB_STMT("sync_prune", "DELETE FROM log_syncs WHERE id < $1::bigint - 1000", 1, true);
 /* What the index lacks or has with another size or time, less what was deleted on purpose (a tombstone
- * holds a path back until it is written again: job ids, and so names, can come again). */
+ * holds a path back until it is written again: job ids, and so names, can come again). With each path,
+ * its folder when the whole folder is new (every file it lists is wanted and none is indexed, at
+ * least GROUP_MIN of them, under logs/): rsync fetches such a folder as one entry, much faster than
+ * file by file (a first sync). Ordered by folder, so that a folder's rows are together. */
+#define GROUP_MIN "64"
 static const struct db_stmt st_wanted = DB_STMT(
     "sync_wanted",
-    "SELECT t.path FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
-    " WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path AND to_timestamp(t.mtime) <= d.deleted_at)"
-    " AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))",
+    "WITH w AS (SELECT t.path, f.id IS NULL AS new, regexp_replace(t.path, '/[^/]*$', '') AS dir"
+    "   FROM sync_list t LEFT JOIN log_files f ON f.path = t.path"
+    "   WHERE NOT EXISTS (SELECT 1 FROM log_tombstones d WHERE d.path = t.path AND to_timestamp(t.mtime) <= "
+    "d.deleted_at)"
+    "   AND (f.id IS NULL OR f.size_bytes <> t.size OR date_trunc('second', f.modified_at) <> to_timestamp(t.mtime))),"
+    " listed AS (SELECT regexp_replace(path, '/[^/]*$', '') AS dir, count(*) AS n FROM sync_list"
+    "   WHERE path ~ '^logs/[^/]+/[^/]+$' GROUP BY 1),"
+    " g AS (SELECT l.dir FROM listed l JOIN (SELECT dir, count(*) AS n FROM w WHERE new GROUP BY dir) x"
+    "   ON x.dir = l.dir WHERE x.n = l.n AND l.n >= " GROUP_MIN ")"
+    " SELECT w.path, g.dir FROM w LEFT JOIN g ON g.dir = w.dir ORDER BY g.dir NULLS LAST, w.path",
     0, false);
 /* Links: a job's service or run by its SLURM job id, and by the id its name carries when it has one
  * (a job id alone may belong to another aifb's service after the cluster's ids started again). */
@@ -253,14 +265,26 @@ static enum err diff(struct pass *p)
     if (!e) {
         p->nwanted = (size_t)PQntuples(res);
         p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
-        for (size_t i = 0; i < p->nwanted; i++)
+        p->group = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->group));
+        for (size_t i = 0; i < p->nwanted; i++) {
             p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
+            p->group[i] = PQgetisnull(res, (int)i, 1) ? NULL : arena_strdup(p->a, PQgetvalue(res, (int)i, 1));
+        }
     }
     return end_tx(p, e);
 }
 
-/* Paths, NUL-separated, in a file rsync reads (--files-from --from0). */
-static const char *files_from(struct pass *p, const char **paths, size_t n)
+/* One entry of the list: a folder once (its rows are together), else the path. */
+static bool put_entry(FILE *f, const struct pass *p, size_t i)
+{
+    if (p->group[i] && i > 0 && p->group[i - 1] && strcmp(p->group[i], p->group[i - 1]) == 0)
+        return true;
+    const char *e = p->group[i] ? p->group[i] : p->wanted[i];
+    return fwrite(e, 1, strlen(e) + 1, f) == strlen(e) + 1;
+}
+
+/* The entries, NUL-separated, in a file rsync reads (--files-from --from0). */
+static const char *files_from(struct pass *p)
 {
     /* in run_dir, not in the mirror that Alloy reads */
     char *path = arena_printf(p->a, "%s/logs-files-from-XXXXXX", config_get(p->app->config, "run_dir", "var/run"));
@@ -269,8 +293,8 @@ static const char *files_from(struct pass *p, const char **paths, size_t n)
         return NULL;
     FILE *f = fdopen(fd, "w");
     bool ok = f != NULL;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = fwrite(paths[i], 1, strlen(paths[i]) + 1, f) == strlen(paths[i]) + 1;
+    for (size_t i = 0; ok && i < p->nwanted; i++)
+        ok = put_entry(f, p, i);
     if ((f ? fclose(f) : close(fd)) != 0 || !ok) {
         unlink(path);
         return NULL;
@@ -293,13 +317,17 @@ static enum err fetch(struct pass *p)
 {
     if (p->nwanted == 0)
         return ERR_OK;
-    const char *list = files_from(p, p->wanted, p->nwanted);
+    const char *list = files_from(p);
     if (!list) {
         *p->detail = arena_printf(p->a, "fetch: cannot write the file list in run_dir: %s", strerror(errno));
         return ERR_INTERNAL;
     }
+    /* -r goes into a folder named whole, one level only, and takes only names the listing would (no
+     * link either: no -l) */
     char *argv[] = {(char *)p->rsync,
-                    "-t",
+                    "-rt",
+                    "--exclude=/logs/*/*/",
+                    "--exclude=*[!A-Za-z0-9._-]*",
                     "--inplace",
                     "--ignore-missing-args",
                     "--no-h",

@@ -27,7 +27,7 @@ SID=
 
 cleanup() {
     [ -n "$SID" ] && curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $OP" "$BASE/api/server/v1/services/$SID"
-    as_user rm -rf "$STATE/logs/t90-$$" "$STATE/logs/simllm/t90-grow-$$-1.out" "$STATE/logs/simllm/t90-evil-$$-1.out" \
+    as_user rm -rf "$STATE/logs/t90-$$" "$STATE/logs/t90-many-$$" "$STATE/logs/simllm/t90-grow-$$-1.out" "$STATE/logs/simllm/t90-evil-$$-1.out" \
         "$STATE/logs/t90evil$$" 2>/dev/null
     rm -f "$TMP/outside"
     cleanup_suite
@@ -175,6 +175,26 @@ sync_now
 [ -z "$(file_id "logs/simllm/t90-grow-$$-1.out")" ] && [ ! -e "$MIRROR/logs/simllm/t90-grow-$$-1.out" ] &&
     pass "a deleted file stays deleted: sync does not fetch it again" || fail "tombstone" "fetched again"
 [ -f "$GROW" ] && pass "the cluster's copy was kept (remote not asked)" || fail "remote kept" "gone"
+
+echo "== a whole new folder, fetched as one"
+MANY=$STATE/logs/t90-many-$$
+as_user mkdir -p "$MANY"
+as_user python3 -c 'import sys
+for i in range(70): open("%s/f-%d.out" % (sys.argv[1], i), "w").write("file %d\n" % i)' "$MANY"
+as_user ln -s /etc/passwd "$MANY/link.out"
+as_user sh -c "echo odd > '$MANY/odd name.out'"
+as_user mkdir -p "$MANY/deeper"
+as_user sh -c "echo deep > '$MANY/deeper/x.out'"
+sync_now
+check_json "a pass with a new folder of 70 files: all fetched" '.ok and .files_transferred >= 70'
+[ "$(sql "SELECT count(*) FROM log_files WHERE path LIKE 'logs/t90-many-$$/%'")" = 70 ] &&
+    [ "$(find "$MIRROR/logs/t90-many-$$" -type f | wc -l)" = 70 ] && [ ! -e "$MIRROR/logs/t90-many-$$/link.out" ] &&
+    [ ! -e "$MIRROR/logs/t90-many-$$/odd name.out" ] && [ ! -e "$MIRROR/logs/t90-many-$$/deeper" ] &&
+    pass "70 files indexed and mirrored; its link, odd name and sub-folder left out" ||
+    fail "folder fetch" "$(sql "SELECT count(*) FROM log_files WHERE path LIKE 'logs/t90-many-$$/%'"); $(ls -A "$MIRROR/logs/t90-many-$$" | head -n 3; find "$MIRROR/logs/t90-many-$$" | wc -l)"
+MID=$(file_id "logs/t90-many-$$/f-69.out")
+auth "$READ" GET "$L/files/$MID/tail?lines=1"
+check_json "one of them reads back" '.text == "file 69\n"'
 
 echo "== delete on the cluster too"
 as_user sh -c "echo to be deleted > '$STATE/logs/t90-$$/t90-rm-1.out'"
