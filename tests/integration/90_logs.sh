@@ -34,8 +34,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sync_now() { # a pass now; BODY is its row
+sync_now() { # a pass now (after the periodic one, when that holds the lock); BODY is its row
+    local deadline=$((SECONDS + 120))
     auth "$OP" POST "$L/sync"
+    while [ "$STATUS" = 409 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.2
+        auth "$OP" POST "$L/sync"
+    done
 }
 file_id() { # file_id PATH: its id in the index, or nothing
     sql "SELECT id FROM log_files WHERE path = '$1'"
@@ -71,6 +76,8 @@ check_json "filters by category and time" "[.files[] | select(.path == \"$OUT_PA
 auth "$READ" GET "$L/files?job=$JOB&until=2000-01-01T00:00:00Z"
 check_json "until before its time: not listed" '.files == []'
 # a benchmark run against it: the load generator's job logs, category client, linked to the run
+svc_running() { [ "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$SID" | jq -r .state)" = running ]; }
+wait_for 60 svc_running || fail "service running" "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$SID" | jq -c .)"
 auth "$OP" POST /api/client/v1/runs -H "$J" --data "{\"name\":\"t90-run\",\"target\":{\"service_id\":$SID},
     \"workload\":{\"max_tokens\":8,\"requests\":5,\"load\":{\"concurrency\":1},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
 check "a run against it: 201" 201
