@@ -197,7 +197,9 @@ static enum err list_remote(struct pass *p)
         argv[n++] = (char *)filters[i];
     argv[n++] = (char *)p->src;
     struct proc_result r;
-    if (proc_run(p->a, argv, p->timeout_ms, LIST_CAP, 64 * 1024, &r) < 0 || r.status != 0 || r.out_truncated) {
+    /* 24: a file vanished while rsync walked the folder; the rest of the list stands */
+    if (proc_run(p->a, argv, p->timeout_ms, LIST_CAP, 64 * 1024, &r) < 0 || (r.status != 0 && r.status != 24) ||
+        r.out_truncated) {
         *p->detail = r.out_truncated ? "list: over 256 MiB of listing" : failure(p, "list", &r);
         return ERR_CLUSTER_UNAVAILABLE;
     }
@@ -367,8 +369,9 @@ static int put_file(struct pass *p, struct buf *b, const char *path)
     close(fd);
     struct log_meta m;
     categorize(path, &m);
-    buf_printf(b, "%s\t%s\t%lld\t%lld.%09ld\t", path, m.category, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-               st.st_mtim.tv_nsec);
+    /* microseconds, as timestamptz keeps them: nanoseconds could round up into the next second */
+    buf_printf(b, "%s\t%s\t%lld\t%lld.%06ld\t", path, m.category, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+               st.st_mtim.tv_nsec / 1000);
     buf_printf(b, m.job ? "%" PRId64 "\t" : "\\N\t", m.job);
     buf_printf(b, m.service ? "%" PRId64 "\t" : "\\N\t", m.service);
     buf_printf(b, m.run ? "%" PRId64 "\n" : "\\N\n", m.run);
@@ -464,7 +467,7 @@ enum err sync_run(struct app *app, struct arena *a, const char *trigger, const c
     const char *why = NULL;
     struct pass p = {.app = app, .a = a, .detail = &why, .mirror = mirror_root(app)};
     enum err failed = steps(&p);
-    if (failed && !why)
+    if (failed && (!why || !*why))
         why = err_string(failed);
     const char *p2[] = {id,
                         failed ? "false" : "true",
