@@ -16,11 +16,9 @@
 #include "runs.h"
 
 /* "aifc" as a number: aifb-client's own lock, apart from aifb-server's reconciler. */
-#define FINISH_LOCK "1634297443"
+#define FINISH_LOCK 1634297443
 #define OUTPUT_TIMEOUT_S 600.0
 
-static const struct db_stmt st_lock = DB_STMT("finish_lock", "SELECT pg_try_advisory_lock(" FINISH_LOCK ")", 0, true);
-static const struct db_stmt st_unlock = DB_STMT("finish_unlock", "SELECT pg_advisory_unlock(" FINISH_LOCK ")", 0, true);
 static const struct db_stmt st_live =
     DB_STMT("finish_live",
             "SELECT id, slurm_job_id, ntasks, stop_requested FROM runs WHERE slurm_job_id IS NOT NULL"
@@ -277,9 +275,9 @@ static void apply(struct app *app, struct arena *a, PGresult *live, int i, const
 
 void runs_finish(struct app *app, struct arena *a)
 {
-    PGresult *res, *live;
+    PGresult *live;
     const char *detail;
-    if (db_exec(app->db, a, &st_lock, NULL, &res, &detail) || PQgetvalue(res, 0, 0)[0] != 't')
+    if (!db_try_lock(app->db, a, FINISH_LOCK))
         return; /* the database is away, or another worker is at it */
     if (db_exec(app->db, a, &st_live, NULL, &live, &detail) == ERR_OK && PQntuples(live) > 0) {
         int n = PQntuples(live);
@@ -300,5 +298,5 @@ void runs_finish(struct app *app, struct arena *a)
                         apply(app, a, live, i, job);
             }
     }
-    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+    db_unlock(app->db, a, FINISH_LOCK);
 }

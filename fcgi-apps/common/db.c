@@ -204,6 +204,27 @@ enum err db_command(struct db *db, struct arena *a, const char *sql, const char 
     return e;
 }
 
+static const struct db_stmt st_try_lock = DB_STMT("db_try_lock", "SELECT pg_try_advisory_lock($1::bigint)", 1, true);
+static const struct db_stmt st_unlock = DB_STMT("db_unlock", "SELECT pg_advisory_unlock($1::bigint)", 1, true);
+
+static bool lock_call(struct db *db, struct arena *a, const struct db_stmt *st, int64_t key)
+{
+    const char *p[] = {arena_printf(a, "%lld", (long long)key)};
+    PGresult *res;
+    const char *detail;
+    return db_exec(db, a, st, p, &res, &detail) == ERR_OK && PQgetvalue(res, 0, 0)[0] == 't';
+}
+
+bool db_try_lock(struct db *db, struct arena *a, int64_t key)
+{
+    return lock_call(db, a, &st_try_lock, key);
+}
+
+void db_unlock(struct db *db, struct arena *a, int64_t key)
+{
+    lock_call(db, a, &st_unlock, key);
+}
+
 int64_t db_int(const PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))

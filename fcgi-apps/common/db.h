@@ -57,6 +57,11 @@ enum err db_copy_end(struct db *db, struct arena *a, const char *abort_why, int6
 enum err db_stream(struct db *db, struct arena *a, const char *sql, const char *const *params, int nparams,
                    int (*row)(void *ctx, const PGresult *res), void *ctx, const char **detail);
 
+/* The periodic work's one-worker-at-a-time: a session-level PostgreSQL advisory lock on key, across
+ * every worker of every host. db_try_lock is false when another holds it or the database is away. */
+bool db_try_lock(struct db *db, struct arena *a, int64_t key);
+void db_unlock(struct db *db, struct arena *a, int64_t key);
+
 /* True when the last use left a working connection. */
 bool db_connected(const struct db *db);
 

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "fdio.h"
 #include "log.h"
 #include "mirror.h"
 #include "reader.h"
@@ -290,7 +291,7 @@ enum err h_files_download(struct req *r)
     char *block = arena_alloc(r->arena, READER_BLOCK);
     for (off_t off = 0; off < f.st.st_size;) {
         size_t want = f.st.st_size - off < READER_BLOCK ? (size_t)(f.st.st_size - off) : READER_BLOCK;
-        ssize_t n = reader_pread(f.fd, block, want, off);
+        ssize_t n = pread_full(f.fd, block, want, off);
         if (n < 0) /* the head is gone: the cut body is what the client sees, the log says why */
             log_warn("logs: file %s: download of %s: %s", f.id, f.path, strerror(errno));
         if (n <= 0 || reply_stream_write(r, block, (size_t)n) < 0)

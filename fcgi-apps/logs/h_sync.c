@@ -10,18 +10,24 @@
 #include "rows.h"
 #include "sync.h"
 
-static const struct db_stmt st_status = DB_STMT(
-    "sync_status",
-    "SELECT json_build_object('interval_s', $1::int, 'remote_dir', $2::text,"
-    " 'running', EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
-    "   AND objid = 1634297452 AND granted),"
-    " 'last', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs ORDER BY id DESC LIMIT 1) s),"
-    " 'last_ok', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs WHERE ok ORDER BY id DESC"
-    "   LIMIT 1) s),"
-    " 'last_error', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS " FROM log_syncs WHERE NOT ok"
-    "   ORDER BY id DESC LIMIT 1) s),"
-    " 'files', (SELECT count(*) FROM log_files), 'bytes', (SELECT coalesce(sum(size_bytes), 0) FROM log_files))::text",
-    2, true);
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+static const struct db_stmt st_status =
+    DB_STMT("sync_status",
+            "SELECT json_build_object('interval_s', $1::int, 'remote_dir', $2::text,"
+            " 'running', EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
+            "   AND objid = " TEXT(LOGS_LOCK) " AND granted),"
+                                              " 'last', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS
+                                              " FROM log_syncs ORDER BY id DESC LIMIT 1) s),"
+                                              " 'last_ok', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS
+                                              " FROM log_syncs WHERE ok ORDER BY id DESC"
+                                              "   LIMIT 1) s),"
+                                              " 'last_error', (SELECT row_to_json(s) FROM (SELECT " SYNC_COLUMNS
+                                              " FROM log_syncs WHERE NOT ok"
+                                              "   ORDER BY id DESC LIMIT 1) s),"
+                                              " 'files', (SELECT count(*) FROM log_files), 'bytes', (SELECT "
+                                              "coalesce(sum(size_bytes), 0) FROM log_files))::text",
+            2, true);
 
 enum err h_sync_status(struct req *r)
 {

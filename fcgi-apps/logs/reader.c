@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "utf8.h"
 
 /* The search window: a line up to this long is kept whole; past it, its head and the last nlen - 1
@@ -19,22 +20,6 @@ static void *block_alloc(size_t n)
     if (!p)
         errno = ENOMEM;
     return p;
-}
-
-ssize_t reader_pread(int fd, void *dst, size_t len, off_t offset)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, (char *)dst + got, len - got, offset + (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
 }
 
 ssize_t reader_range(int fd, off_t offset, size_t len, struct buf *out)
@@ -53,7 +38,7 @@ ssize_t reader_range(int fd, off_t offset, size_t len, struct buf *out)
     size_t total = 0;
     while (total < len) {
         size_t want = len - total < bsize ? len - total : bsize;
-        ssize_t n = reader_pread(fd, blk, want, offset + (off_t)total);
+        ssize_t n = pread_full(fd, blk, want, offset + (off_t)total);
         if (n < 0)
             goto out;
         if (n > 0 && buf_append(out, blk, (size_t)n) < 0) {
@@ -85,7 +70,7 @@ static int tail_start(int fd, off_t size, long lines, size_t cap, off_t *start)
     int rc = -1;
     for (off_t hi = size; hi > lowest;) {
         off_t lo = hi - lowest > READER_BLOCK ? hi - READER_BLOCK : lowest;
-        ssize_t n = reader_pread(fd, blk, (size_t)(hi - lo), lo);
+        ssize_t n = pread_full(fd, blk, (size_t)(hi - lo), lo);
         if (n < 0)
             goto out;
         if (n < hi - lo) {
@@ -280,7 +265,7 @@ long reader_search(int fd, const char *needle, size_t nlen, long max_hits, reade
     long rc = -1;
     for (off_t off = 0;;) {
         size_t want = WINDOW - s.wlen;
-        ssize_t n = reader_pread(fd, s.w + s.wlen, want, off);
+        ssize_t n = pread_full(fd, s.w + s.wlen, want, off);
         if (n < 0)
             goto out;
         off += n;

@@ -15,10 +15,6 @@
 #define READER_LINE_MAX (64 * 1024)       /* a search hit's text is cut to this */
 #define READER_TAIL_MAX (4 * 1024 * 1024) /* the usual cap of a tail, as out's max */
 
-/* Reads len bytes at offset into dst, fewer only where the file ends; retries short reads and EINTR.
- * Returns the count (0 at or past the end), or -1 with errno. */
-ssize_t reader_pread(int fd, void *dst, size_t len, off_t offset);
-
 /* Appends to out the bytes [offset, offset + len) of fd, fewer where the file ends. Returns the
  * count appended (0 at or past the end), or -1 with errno: EINVAL for a negative offset, ENOBUFS
  * when out's cap refuses them (out then holds what came before), or as pread(2). */

@@ -31,7 +31,6 @@
 #include "proc.h"
 #include "retention.h"
 
-#define LOGS_LOCK "1634297452" /* "aifl" */
 #define LIST_CAP (256u << 20)
 #define COPY_FLUSH (1u << 20)
 
@@ -60,8 +59,6 @@ struct pass {
     int64_t ms[4];       /* list, diff, fetch, index */
 };
 
-static const struct db_stmt st_lock = DB_STMT("logs_lock", "SELECT pg_try_advisory_lock(" LOGS_LOCK ")", 0, true);
-static const struct db_stmt st_unlock = DB_STMT("logs_unlock", "SELECT pg_advisory_unlock(" LOGS_LOCK ")", 0, true);
 static const struct db_stmt st_start =
     DB_STMT("sync_start", "INSERT INTO log_syncs (trigger) VALUES ($1) RETURNING id", 1, false);
 static const struct db_stmt st_finish = DB_STMT(
@@ -121,16 +118,12 @@ static const struct db_stmt st_relink =
 
 bool sync_lock(struct app *app, struct arena *a)
 {
-    PGresult *res;
-    const char *detail;
-    return db_exec(app->db, a, &st_lock, NULL, &res, &detail) == ERR_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    return db_try_lock(app->db, a, LOGS_LOCK);
 }
 
 void sync_unlock(struct app *app, struct arena *a)
 {
-    PGresult *res;
-    const char *detail;
-    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+    db_unlock(app->db, a, LOGS_LOCK);
 }
 
 /* A config value that goes into rsync's -e string: its quotes cannot hold a quote. */
@@ -221,26 +214,37 @@ static enum err list_remote(struct pass *p)
     return ERR_OK;
 }
 
-/* COPY of the listing into the pass's temporary table. */
-static enum err copy_list(struct pass *p)
+/* COPY sql FROM STDIN of n rows, row(p, i, b) appending row i's line(s) to b (it returns how many it
+ * counts, added to *counted); sent in pieces of about COPY_FLUSH bytes. */
+static enum err copy_rows(struct pass *p, const char *sql, size_t n, int (*row)(struct pass *, size_t, struct buf *),
+                          int64_t *counted)
 {
-    enum err e = db_copy_in(p->app->db, p->a, "COPY sync_list (path, size, mtime) FROM STDIN", p->detail);
+    enum err e = db_copy_in(p->app->db, p->a, sql, p->detail);
     if (e)
         return e;
     struct buf b;
     buf_init(&b, 2 * COPY_FLUSH);
-    for (size_t i = 0; i < p->listed && !e; i++) {
-        buf_printf(&b, "%s\t%" PRId64 "\t%" PRId64 "\n", p->list[i].path, p->list[i].size, p->list[i].mtime);
-        if ((b.len >= COPY_FLUSH || i + 1 == p->listed) && db_copy_put(p->app->db, b.data, b.len) < 0)
-            e = ERR_DB_UNAVAILABLE;
-        if (b.len >= COPY_FLUSH)
+    for (size_t i = 0; i < n && !e; i++) {
+        int k = row(p, i, &b);
+        if (counted)
+            *counted += k;
+        if ((b.len >= COPY_FLUSH || i + 1 == n) && b.len) {
+            if (b.overflow || db_copy_put(p->app->db, b.data, b.len) < 0)
+                e = ERR_DB_UNAVAILABLE;
             buf_clear(&b);
+        }
     }
     buf_free(&b);
     int64_t rows;
     const char *ignored;
     enum err end = db_copy_end(p->app->db, p->a, e ? "the copy failed" : NULL, &rows, e ? &ignored : p->detail);
     return e ? e : end;
+}
+
+static int list_row(struct pass *p, size_t i, struct buf *b)
+{
+    buf_printf(b, "%s\t%" PRId64 "\t%" PRId64 "\n", p->list[i].path, p->list[i].size, p->list[i].mtime);
+    return 1;
 }
 
 /* A transaction's end: COMMIT after success, else ROLLBACK (keeping the first error). */
@@ -261,7 +265,7 @@ static enum err diff(struct pass *p)
         e = db_command(p->app->db, p->a,
                        "CREATE TEMP TABLE sync_list (path text, size bigint, mtime bigint) ON COMMIT DROP", p->detail);
     if (!e)
-        e = copy_list(p);
+        e = copy_rows(p, "COPY sync_list (path, size, mtime) FROM STDIN", p->listed, list_row, NULL);
     if (!e)
         e = db_exec(p->app->db, p->a, &st_wanted, NULL, &res, p->detail);
     if (!e) {
@@ -358,9 +362,10 @@ static enum err fetch(struct pass *p)
     return ERR_OK;
 }
 
-/* COPY of one fetched file's row into sync_files, when it is in the mirror as a regular file. */
-static int put_file(struct pass *p, struct buf *b, const char *path)
+/* The sync_files line of wanted path i, when it is in the mirror as a regular file: 1, else 0. */
+static int put_file(struct pass *p, size_t i, struct buf *b)
 {
+    const char *path = p->wanted[i];
     struct stat st;
     const char *why;
     int fd = mirror_open(p->mirror, path, &st, &why);
@@ -378,27 +383,6 @@ static int put_file(struct pass *p, struct buf *b, const char *path)
     return 1;
 }
 
-static enum err copy_files(struct pass *p)
-{
-    enum err e = db_copy_in(p->app->db, p->a, "COPY sync_files FROM STDIN", p->detail);
-    if (e)
-        return e;
-    struct buf b;
-    buf_init(&b, 2 * COPY_FLUSH);
-    for (size_t i = 0; i < p->nwanted && !e; i++) {
-        p->indexed += put_file(p, &b, p->wanted[i]);
-        if ((b.len >= COPY_FLUSH || i + 1 == p->nwanted) && b.len && db_copy_put(p->app->db, b.data, b.len) < 0)
-            e = ERR_DB_UNAVAILABLE;
-        if (b.len >= COPY_FLUSH || i + 1 == p->nwanted)
-            buf_clear(&b);
-    }
-    buf_free(&b);
-    int64_t rows;
-    const char *ignored;
-    enum err end = db_copy_end(p->app->db, p->a, e ? "the copy failed" : NULL, &rows, e ? &ignored : p->detail);
-    return e ? e : end;
-}
-
 static enum err index_fetched(struct pass *p)
 {
     PGresult *res;
@@ -409,7 +393,7 @@ static enum err index_fetched(struct pass *p)
                        " job bigint, svc bigint, run bigint) ON COMMIT DROP",
                        p->detail);
     if (!e)
-        e = copy_files(p);
+        e = copy_rows(p, "COPY sync_files FROM STDIN", p->nwanted, put_file, &p->indexed);
     if (!e)
         e = db_exec(p->app->db, p->a, &st_upsert, NULL, &res, p->detail);
     if (!e)

@@ -24,6 +24,7 @@ struct app;
 enum err sync_run(struct app *app, struct arena *a, const char *trigger, const char **row, const char **detail);
 
 /* The advisory lock that makes one worker at a time sync or clean up: true when taken. */
+#define LOGS_LOCK 1634297452 /* "aifl" */
 bool sync_lock(struct app *app, struct arena *a);
 void sync_unlock(struct app *app, struct arena *a);
 

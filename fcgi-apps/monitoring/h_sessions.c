@@ -186,11 +186,7 @@ enum err h_sessions_delete(struct req *r)
 }
 
 /* "aifm": aifb-monitoring's own lock. */
-#define SESSIONS_LOCK "1634297453"
-static const struct db_stmt st_lock =
-    DB_STMT("sessions_lock", "SELECT pg_try_advisory_lock(" SESSIONS_LOCK ")", 0, true);
-static const struct db_stmt st_unlock =
-    DB_STMT("sessions_unlock", "SELECT pg_advisory_unlock(" SESSIONS_LOCK ")", 0, true);
+#define SESSIONS_LOCK 1634297453
 static const struct db_stmt st_close =
     DB_STMT("sessions_close",
             "UPDATE monitoring_sessions SET state = 'closed' WHERE state = 'active' AND ends_at <= now()", 0, true);
@@ -199,8 +195,8 @@ void sessions_close_ended(struct app *app, struct arena *a)
 {
     PGresult *res;
     const char *detail;
-    if (db_exec(app->db, a, &st_lock, NULL, &res, &detail) || PQgetvalue(res, 0, 0)[0] != 't')
+    if (!db_try_lock(app->db, a, SESSIONS_LOCK))
         return;
     db_exec(app->db, a, &st_close, NULL, &res, &detail);
-    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+    db_unlock(app->db, a, SESSIONS_LOCK);
 }

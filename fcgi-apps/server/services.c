@@ -181,11 +181,7 @@ enum err services_cancel(struct req *r, const struct service *s)
 }
 
 /* The reconciler's lock among all aifb-server workers, of every host: any constant ("aifb"). */
-#define RECONCILE_LOCK "1634297442"
-static const struct db_stmt st_lock =
-    DB_STMT("reconcile_lock", "SELECT pg_try_advisory_lock(" RECONCILE_LOCK ")", 0, true);
-static const struct db_stmt st_unlock =
-    DB_STMT("reconcile_unlock", "SELECT pg_advisory_unlock(" RECONCILE_LOCK ")", 0, true);
+#define RECONCILE_LOCK 1634297442
 /* Services whose job may still change, unless another worker looked at them a moment ago. */
 static const struct db_stmt st_live =
     DB_STMT("reconcile_live",
@@ -226,9 +222,9 @@ void services_reconcile(struct app *app, struct arena *a)
 {
     PGresult *res;
     const char *detail;
-    if (db_exec(app->db, a, &st_lock, NULL, &res, &detail) || PQgetvalue(res, 0, 0)[0] != 't')
+    if (!db_try_lock(app->db, a, RECONCILE_LOCK))
         return; /* the database is away, or another worker is at it */
     if (db_exec(app->db, a, &st_live, NULL, &res, &detail) == ERR_OK && PQntuples(res) > 0)
         reconcile_jobs(app, a, res);
-    db_exec(app->db, a, &st_unlock, NULL, &res, &detail);
+    db_unlock(app->db, a, RECONCILE_LOCK);
 }

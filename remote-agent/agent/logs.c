@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "jobstate.h"
 #include "out.h"
 #include "recipe.h"
@@ -120,23 +121,6 @@ static enum err tail_fail(struct arena *a, const char **why, const char *name, c
     return ERR_AGENT_STATE;
 }
 
-/* Reads up to want bytes at the file position into buf; returns the count, or -1. */
-static ssize_t read_all(int fd, char *buf, size_t want)
-{
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = read(fd, buf + got, want - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
-
 /* Opens the log file name below dirfd, never through a symlink on the way or at the end: *fd, or -1
  * with t->missing set when it or its folder does not exist (the job has not started, or wrote nothing
  * yet). */
@@ -189,12 +173,8 @@ enum err logs_read_tail(struct arena *a, int dirfd, const char *name, size_t byt
         goto out;
     }
     from = end > (off_t)bytes ? end - (off_t)bytes : 0;
-    if (lseek(fd, from, SEEK_SET) < 0) {
-        e = tail_fail(a, why, name, "lseek", errno);
-        goto out;
-    }
     t->data = arena_alloc(a, (size_t)(end - from) + 1);
-    if ((n = read_all(fd, t->data, (size_t)(end - from))) < 0) {
+    if ((n = pread_full(fd, t->data, (size_t)(end - from), from)) < 0) {
         e = tail_fail(a, why, name, "read", errno);
         goto out;
     }
