@@ -1,6 +1,7 @@
 # aifb: build, run and test. `make demo` brings the stack up and shows where it answers;
 # `make test` runs every suite against the real components and ends with "N passed, N failed".
-# Plain GNU make; library flags come from pkg-config.
+# Plain GNU make; library flags come from pkg-config, asked when a compile or link first needs them,
+# so that on a fresh machine `make demo` and `make test` install the -dev packages (deps) first.
 
 BUILD ?= build
 SAN ?=
@@ -11,15 +12,21 @@ SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sq
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wimplicit-fallthrough -fstack-protector-strong
-CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common \
-            $(shell pkg-config --cflags $(PKGS))
+# pkg PKG...: pkg-config's flags, asked once, when first used (the value is kept: `pkg_cflags` and
+# `pkg_libs` expand to it from then on). A missing library stops the build with what to do.
+pkg_missing = $(shell pkg-config --exists $(1) 2>/dev/null || echo y)
+pkg_check = $(if $(call pkg_missing,$(1)),$(error missing libraries (pkg-config $(1)): run `make deps` first))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_check,$(PKGS))$$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common $(PKG_CFLAGS) \
+           $(CPPFLAGS_EXTRA)
 OPT := -O2 -g
 ifneq ($(SAN),)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = $(WARN) $(CFLAGS)
-LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS = $(PKG_LIBS) -lm
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 APPS := server client monitoring logs
@@ -30,7 +37,7 @@ APP_BINS := $(APPS:%=$(BUILD)/bin/aifb-%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
-UNIT_LDLIBS := $(shell pkg-config --libs check 2>/dev/null)
+UNIT_LDLIBS = $(eval UNIT_LDLIBS := $$(call pkg_check,check)$$(shell pkg-config --libs check))$(UNIT_LDLIBS)
 
 # The cluster-side programs (remote-agent/) build with their own Makefile, here into $(BUILD).
 RA_PROGS := $(patsubst remote-agent/%/main.c,%,$(wildcard remote-agent/*/main.c))
@@ -60,7 +67,7 @@ $(COMMON_LIB): $(COMMON_OBJ)
 # Each app links its own folder's objects and the common library. aifb-client also links the load
 # generator's workload parser, so that a run is checked by the same code that will run it.
 client_EXTRA := remote-agent/loadgen/workload.c
-$(BUILD)/obj/fcgi-apps/client/%.o: CPPFLAGS += -Iremote-agent/loadgen
+$(BUILD)/obj/fcgi-apps/client/%.o: CPPFLAGS_EXTRA := -Iremote-agent/loadgen
 define app_rule
 $(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c) $$($(1)_EXTRA))
 $(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
@@ -91,7 +98,7 @@ define ra_test_rule
 $(BUILD)/tests/unit/test_$(1)_%: $(BUILD)/obj/tests/unit/test_$(1)_%.o $(BUILD)/lib/libaifb-$(1).a \
 		$(BUILD)/lib/libaifb-ra-common.a
 	@mkdir -p $$(dir $$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(shell pkg-config --libs jansson libcurl) -lm -ldl $(UNIT_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) -lm -ldl $$(UNIT_LDLIBS)
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_test_rule,$(p))))
 
@@ -127,8 +134,8 @@ build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/
 	@mkdir -p $$(dir $$@)
 	@$$(if $(V),,echo "  FUZZ $$@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
-		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
-		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $(shell pkg-config --libs jansson libcurl) -lm -ldl
+		-Ifcgi-apps/common $$(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
+		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $$(shell pkg-config --libs jansson libcurl) -lm -ldl
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
 
@@ -143,13 +150,17 @@ build/fuzz/fuzz_logs_%: tests/fuzz/fuzz_logs_%.c $(FUZZ_COMMON) $(LOGS_FUZZ_SRC)
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: deps fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
 	@AIFB_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 deps:
 	@scripts/install-deps
 
-up: deps apps
+# Targets that install what is missing build in a second make, which reads the libraries' flags
+# only once they are there (and keeps `make -j` from compiling before the install).
+up: deps
+	@$(MAKE) --no-print-directory apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/stack up
 
 down:
@@ -163,7 +174,8 @@ agent: deps
 	@scripts/stack up cluster
 	@scripts/agent-install
 
-demo: deps apps
+demo: deps
+	@$(MAKE) --no-print-directory apps
 	@$(MAKE) --no-print-directory agent
 	@AIFB_BIN=$(abspath $(BUILD)/bin) scripts/demo
 
@@ -174,10 +186,12 @@ test: deps
 
 san: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all
+	@$(MAKE) --no-print-directory fuzz-build
 	@$(MAKE) --no-print-directory agent
 	@AIFB_BUILD=$(abspath build/san) tests/run
 
-bench: deps apps
+bench: deps
+	@$(MAKE) --no-print-directory apps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/http.sh
 	@$(MAKE) --no-print-directory ra $(TOOL_BINS)
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/loadgen.sh
