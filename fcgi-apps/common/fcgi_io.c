@@ -9,9 +9,6 @@
 
 #include "input.h"
 
-/* Bytes of an unread body drained after the reply; nginx caps bodies well below this. */
-#define DRAIN_MAX (32 * 1024 * 1024)
-
 static int stream_head(struct req *r);
 static int stream_write(struct req *r, const char *data, size_t len);
 
@@ -161,11 +158,9 @@ void fcgi_io_write(struct req *r, FCGX_Request *fr)
         if (r->method != HTTP_HEAD && rep->status != 204 && rep->body.len)
             FCGX_PutStr(rep->body.data, (int)rep->body.len, fr->out);
     }
+    /* A body the handler did not read stays unread. nginx stops sending a request body once the
+     * reply has begun, so reading it here would wait for bytes that never come; the end of the
+     * request (FCGX_Finish_r) closes the connection instead, and nginx has the reply by then: the
+     * connection is a unix socket, where unread bytes do not reset it. */
     FCGX_FFlush(fr->out);
-    /* nginx has sent the whole body; closing on it unread can reset the connection. */
-    char sink[8192];
-    size_t drained = 0;
-    int k;
-    while (drained < DRAIN_MAX && (k = FCGX_GetStr(sink, sizeof(sink), fr->in)) > 0)
-        drained += (size_t)k;
 }
