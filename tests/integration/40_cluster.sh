@@ -166,4 +166,37 @@ for d in sshd slurmd slurmctld; do
 done
 
 on_login "rm -rf $D" >/dev/null 2>&1
+
+# A host name that does not resolve: the stack mends /etc/hosts, or says in one line what to do.
+# Each case runs in namespaces of its own: its own host name, and mounts where a copy of /etc/hosts
+# lies over the real one and names are looked up in it, then at a DNS server on 127.0.0.1 (none:
+# nothing leaves the machine; glibc's default when there is no resolv.conf).
+printf 'hosts: files dns\n' >"$TMP/nsswitch.conf"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$TMP/resolv.conf"
+in_ns() { # in_ns HOSTS_FILE RO(0|1) NAME: scripts/stack check-host there; sets OUT and RC
+    OUT=$(unshare --uts --mount bash -c 'mount --bind "$1" /etc/hosts || exit 9
+        [ "$2" = 0 ] || mount -o remount,ro,bind /etc/hosts || exit 9
+        mount --bind "$5/nsswitch.conf" /etc/nsswitch.conf || exit 9
+        [ ! -e /etc/resolv.conf ] || mount --bind "$5/resolv.conf" /etc/resolv.conf || exit 9 # absent: 127.0.0.1
+        hostname "$3" && "$4" check-host' _ "$1" "$2" "$3" "$STACK" "$TMP" 2>&1)
+    RC=$?
+}
+name=aifb-nores-$$
+grep -v "$name" /etc/hosts >"$TMP/hosts"
+in_ns "$TMP/hosts" 0 "$name"
+if [ "$RC" = 0 ] && grep -q "^127.0.1.1[[:space:]]${name}[[:space:]]" "$TMP/hosts" && grep -q "added '127.0.1.1 $name'" <<<"$OUT"; then
+    pass "a host name that does not resolve: /etc/hosts gets '127.0.1.1 $name', and it says so"
+else
+    fail "an unresolved host name is mended" "exit $RC: $OUT"
+fi
+in_ns "$TMP/hosts" 0 "$name"
+[ "$RC" = 0 ] && [ "$(grep -c "$name" "$TMP/hosts")" = 1 ] && pass "once mended, nothing is added again" ||
+    fail "mended once" "exit $RC, $(grep -c "$name" "$TMP/hosts") lines: $OUT"
+grep -v "$name" /etc/hosts >"$TMP/hosts-ro"
+in_ns "$TMP/hosts-ro" 1 "$name"
+if [ "$RC" != 0 ] && [ "$RC" != 9 ] && [ "$(wc -l <<<"$OUT")" = 1 ] && grep -q "add the line '127.0.1.1 $name'" <<<"$OUT"; then
+    pass "a read-only /etc/hosts: one line saying what to add (exit $RC)"
+else
+    fail "read-only /etc/hosts" "exit $RC: $OUT"
+fi
 finish
