@@ -200,10 +200,11 @@ auth "$OP" POST "/api/client/v1/runs/$R4/stop"
 check_error "stopping it again 409" 409 run_state_conflict
 
 # a run stopped before its job ever ran: nothing to load, and nothing wrong
-new_run pending "{\"name\":\"never-ran\",\"target\":{\"service_id\":$SID},\"slurm\":{\"cpus_per_task\":2},\"workload\":{\"requests\":5}}"
+node_cpus=$(sinfo -h -o %c | head -n 1)
+new_run pending "{\"name\":\"never-ran\",\"target\":{\"service_id\":$SID},\"slurm\":{\"cpus_per_task\":$node_cpus},\"workload\":{\"requests\":5}}"
 R7=$RID
 sleep 3
-[ "$(run_state "$R7")" = pending ] && pass "a run that needs both CPUs waits while the service holds one" ||
+[ "$(run_state "$R7")" = pending ] && pass "a run that needs all $node_cpus CPUs waits while the service holds one" ||
     fail "run pending" "$(run_state "$R7")"
 auth "$OP" POST "/api/client/v1/runs/$R7/stop"
 check "stop a pending run 202" 202
@@ -260,5 +261,29 @@ results "$R6"
 check_json "its summary counts both ranks" '.summary.completed == 101 and (.summary.ranks | length) == 2'
 kill "$SIMPID" 2>/dev/null
 wait "$SIMPID" 2>/dev/null
+
+echo "== the local node holds many jobs at once: 6 services and a run, all running"
+SIDS=()
+for i in 1 2 3 4 5 6; do
+    auth "$OP" POST /api/server/v1/services -H "$J" \
+        --data "{\"recipe\":\"simllm\",\"name\":\"many-$i\",\"params\":{\"ttft_ms\":5,\"itl_ms\":5},\"time_limit\":\"00:10:00\"}"
+    SIDS+=("$(jq -r '.id // empty' <<<"$BODY")")
+done
+all_running() { local s; for s in "${SIDS[@]}"; do service_running "$s" || return 1; done; }
+wait_for 60 all_running && pass "6 services running at once" ||
+    fail "6 services running" "$(for s in "${SIDS[@]}"; do curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$s" | jq -c '{id, state}'; done)"
+create_run "{\"name\":\"beside-six\",\"target\":{\"service_id\":${SIDS[0]}},\"workload\":{\"max_tokens\":16,\"duration_s\":30,\"load\":{\"concurrency\":2},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
+check "a run beside them: create 201" 201
+R8=$RID
+run_is_running() { [ "$(run_state "$R8")" = running ]; }
+wait_for 30 run_is_running && pass "the run is running too" || fail "the run beside six services" "state $(run_state "$R8")"
+# SLURM's own view, at one moment: every one of the seven jobs is R.
+jobs=$(for s in "${SIDS[@]}"; do curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$s" | jq -r .slurm_job_id; done
+    curl -s -H "Authorization: Bearer $READ" "$BASE/api/client/v1/runs/$R8" | jq -r .slurm_job_id)
+states=$(squeue -h -j "$(tr '\n' ',' <<<"$jobs" | sed 's/,$//')" -o '%i %t' 2>&1)
+[ "$(grep -c ' R$' <<<"$states")" = 7 ] && pass "squeue: the 7 jobs are all R at once" || fail "7 jobs R at once" "$states"
+auth "$OP" POST "/api/client/v1/runs/$R8/stop"
+check "the run stops: 202" 202
+for s in "${SIDS[@]}"; do drop_service "$s"; done
 
 finish
