@@ -6,7 +6,8 @@
 # one that remote-agent/ exports. Then every query as Grafana would send it, one check each, named
 # after the dashboard and the panel: each PostgreSQL target and template variable, with $run the
 # newest run and the macros expanded as Grafana's postgres data source expands them over the last
-# 7 days, run read-only in a transaction that is rolled back (an empty result is fine; a time_series
+# 7 days, run as aifb_read (the read-only role the data source logs in as, with its own statement
+# timeout) in a read-only transaction that is rolled back (an empty result is fine; a time_series
 # target must give a "time" column); each Prometheus expression and template variable, with
 # $__rate_interval 1m, $__range 1h, $__interval 15s and template variables at All (.*), asked of
 # Prometheus's query API (status success; an empty result is fine).
@@ -18,7 +19,8 @@ DASHDIR=$ROOT/grafana/dashboards
 PROVDIR=$ROOT/grafana/provisioning
 PROM="http://127.0.0.1:${AIFB_PROM_PORT:-9090}"
 VAR=$(readlink -f "$ROOT/var")
-DSN=$(sed -n 's/^db\.dsn *= *//p' "$VAR/aifb.conf" 2>/dev/null | tail -n 1)
+READER=aifb_read # the data source's user, made by scripts/stack with its password in var/aifb_read.pgpass
+DSN="host=127.0.0.1 port=${AIFB_PG_PORT:-5433} dbname=aifb user=$READER passfile=$VAR/$READER.pgpass connect_timeout=5"
 # the dashboards' time range for the checks: the last 7 days
 T_TO=$(date -u +%s)
 T_FROM=$((T_TO - 7 * 86400))
@@ -133,13 +135,14 @@ sql_expand() {
     printf '%s' "$s"
 }
 
-# run_sql SQL: runs it in a read-only transaction that is rolled back, its rows thrown away; prints
-# the result's columns (name|type, from \gdesc), or PostgreSQL's error with a non-zero status.
+# run_sql SQL: runs it as the reader in a read-only transaction that is rolled back, under the role's
+# statement timeout, its rows thrown away; prints the result's columns (name|type, from \gdesc), or
+# PostgreSQL's error with a non-zero status.
 run_sql() {
     local q=$1 re='[[:space:];]$'
     while [[ $q =~ $re ]]; do q=${q%?}; done # \g runs the buffer: no trailing semicolon
-    printf '%s\n' 'BEGIN READ ONLY;' "SET LOCAL statement_timeout = '60s';" "$q" '\g /dev/null' '\gdesc' 'ROLLBACK;' |
-        psql "$DSN" -X -q -At -v ON_ERROR_STOP=1 2>&1
+    printf '%s\n' 'BEGIN READ ONLY;' "$q" '\g /dev/null' '\gdesc' 'ROLLBACK;' |
+        psql "$DSN" -X -w -q -At -v ON_ERROR_STOP=1 2>&1
 }
 
 # prom_expand EXPR VAR...: Grafana's interval variables fixed, the dashboard's template variables
@@ -227,6 +230,9 @@ DSMAP=$(jq -Rn '[inputs | split(" ") | select(length == 2) | {(.[0]): .[1]}] | a
 jq -e '.["aifb-postgres"] == "postgres" and .["aifb-prometheus"] == "prometheus"' >/dev/null <<<"$DSMAP" &&
     pass "data sources provisioned: aifb-postgres (postgres), aifb-prometheus (prometheus)" ||
     fail "provisioned data sources" "$DSMAP"
+dsuser=$(awk '/^ *- /{ f = 0 } /^ *uid: *aifb-postgres *$/{ f = 1 } f && /^ *user:/{ print $2; exit }' "$DSFILE")
+[ "$dsuser" = "$READER" ] && pass "aifb-postgres logs in as $READER, the read-only role" ||
+    fail "aifb-postgres's user" "'$dsuser', want $READER (not aifb, which owns the tables and reads the token hashes)"
 
 echo "== the dashboards as files"
 shopt -s nullglob
@@ -300,12 +306,12 @@ while read -r d m; do
 done <"$TMP/metrics"
 
 echo "== every PostgreSQL query, as Grafana sends it"
-if [ -z "$DSN" ]; then
-    fail "PostgreSQL queries" "no db.dsn in $VAR/aifb.conf"
-elif ! err=$(psql "$DSN" -X -At -c 'SELECT 1' 2>&1); then
-    fail "PostgreSQL queries" "PostgreSQL does not answer: $err"
+if [ ! -f "$VAR/$READER.pgpass" ]; then
+    fail "PostgreSQL queries" "no var/$READER.pgpass: run scripts/stack up"
+elif ! err=$(psql "$DSN" -X -w -At -c 'SELECT 1' 2>&1); then
+    fail "PostgreSQL queries" "PostgreSQL does not answer $READER: $err"
 else
-    info "time range $ISO_FROM .. $ISO_TO; \$run = $(psql "$DSN" -X -At -c "SELECT $RUNQ" 2>&1)"
+    info "as $READER; time range $ISO_FROM .. $ISO_TO; \$run = $(psql "$DSN" -X -w -At -c "SELECT $RUNQ" 2>&1)"
     while IFS= read -r rec; do
         name=$(jq -r '"\(.dash): \(.name)"' <<<"$rec")
         q=$(jq -r .query <<<"$rec")
