@@ -4,12 +4,10 @@
 #include "finish.h"
 #include "h_runs.h"
 #include "h_system.h"
+#include "job_state.h"
 #include "runs.h"
 #include "slurm_opts.h"
 #include "workload.h"
-
-static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
-                                     "failed",  "cancelled", "timeout", "unknown",    NULL};
 
 static const struct field id_param[] = {F_ID("id"), F_END};
 static const struct field compare_params[] = {F_ID("id"), F_ID("other"), F_END};
@@ -17,7 +15,7 @@ static const struct field compare_params[] = {F_ID("id"), F_ID("other"), F_END};
 #define NAME_PATTERN "^[A-Za-z0-9._-]+$"
 
 static const struct field run_list_params[] = {
-    F_ENUM("state", F_OPT, states),
+    F_ENUM("state", F_OPT, job_state_names),
     F_INT("service_id", F_OPT, 1, INT64_MAX),
     F_STR("since", F_OPT, 10, 40, TIME_PATTERN),
     F_STR("until", F_OPT, 10, 40, TIME_PATTERN),

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "collect.h"
 #include "db.h"
+#include "job_state.h"
 #include "prom.h"
 #include "req.h"
 #include "rows.h"
@@ -46,15 +47,6 @@ static const struct db_stmt st_store = DB_STMT(
     8, true);
 static const struct db_stmt st_get =
     DB_STMT("energy_get", DB_JSON_ROW("SELECT " ENERGY_COLUMNS " FROM run_energy WHERE run_id = $1"), 1, true);
-
-static bool ended(const char *state)
-{
-    static const char *const done[] = {"completed", "failed", "cancelled", "timeout"};
-    for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
-        if (strcmp(state, done[i]) == 0)
-            return true;
-    return false;
-}
 
 /* The increase of one series' counter over its values; -1 when it has fewer than two. */
 static double increase(const json_t *values)
@@ -124,7 +116,7 @@ static enum err load(struct app *app, struct arena *a, struct measure *m, const 
     if (PQntuples(res) == 0)
         return refuse(a, detail, ERR_RUN_NOT_FOUND, "run %s", m->run_id);
     const char *state = PQgetvalue(res, 0, 0);
-    if (!ended(state))
+    if (!job_state_terminal_name(state))
         return refuse(a, detail, ERR_RUN_STATE, "run %s is %s: its energy is measured once it has ended", m->run_id,
                       state);
     if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2))

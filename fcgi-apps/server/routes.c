@@ -12,12 +12,10 @@
 #include "h_system.h"
 #include "h_targets.h"
 #include "h_tokens.h"
+#include "job_state.h"
 #include "services.h"
 
 static const char *const roles[] = {"read", "operate", "admin", NULL};
-static const char *const states[] = {"pending", "starting",  "running", "completing", "completed",
-                                     "failed",  "cancelled", "timeout", "unknown",    NULL};
-
 static const struct field id_param[] = {F_ID("id"), F_END};
 
 static const struct field token_body[] = {
@@ -66,7 +64,7 @@ static const struct field group_body[] = {
 };
 
 static const struct field service_list_params[] = {
-    F_ENUM("state", F_OPT, states),
+    F_ENUM("state", F_OPT, job_state_names),
     F_STR("recipe", F_OPT, 1, 64, "^[a-z0-9][a-z0-9_-]*$"),
     F_INT("limit", F_OPT, 1, 1000),
     F_INT("before_id", F_OPT, 1, INT64_MAX),

@@ -153,7 +153,7 @@ static json_t *job_json(struct agent *ag, int64_t id, const struct jobstate_row 
     bool known = row->job_id != 0;
     json_t *ep = known && row->slurm_state && strcmp(row->slurm_state, "RUNNING") == 0 ? endpoint_of(ag, id) : NULL;
     enum job_state st = known ? jobstate_normalise(row->slurm_state, ep != NULL) : JOB_UNKNOWN;
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:O?}", "job_id", (json_int_t)id, "state", jobstate_name(st),
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:O?}", "job_id", (json_int_t)id, "state", job_state_name(st),
                      "slurm_state", out_str(known ? row->slurm_state : NULL), "node", out_str(row->node), "reason",
                      out_str(row->reason), "exit_code", out_str(row->exit_code), "endpoint", ep);
 }

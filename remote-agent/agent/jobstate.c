@@ -157,19 +157,3 @@ enum job_state jobstate_normalise(const char *slurm_state, bool endpoint_ready)
     }
     return JOB_UNKNOWN;
 }
-
-static const char *const names[] = {
-    [JOB_PENDING] = "pending",       [JOB_STARTING] = "starting",   [JOB_RUNNING] = "running",
-    [JOB_COMPLETING] = "completing", [JOB_COMPLETED] = "completed", [JOB_FAILED] = "failed",
-    [JOB_CANCELLED] = "cancelled",   [JOB_TIMEOUT] = "timeout",     [JOB_UNKNOWN] = "unknown",
-};
-
-const char *jobstate_name(enum job_state s)
-{
-    return (unsigned)s <= JOB_UNKNOWN ? names[s] : "unknown";
-}
-
-bool jobstate_final(enum job_state s)
-{
-    return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED || s == JOB_TIMEOUT;
-}

@@ -8,18 +8,7 @@
 #include <stdint.h>
 
 #include "arena.h"
-
-enum job_state {
-    JOB_PENDING,
-    JOB_STARTING,
-    JOB_RUNNING,
-    JOB_COMPLETING,
-    JOB_COMPLETED,
-    JOB_FAILED,
-    JOB_CANCELLED,
-    JOB_TIMEOUT,
-    JOB_UNKNOWN,
-};
+#include "job_state.h"
 
 /* One job as SLURM reports it. Strings live in the arena; NULL where SLURM has nothing ("None",
  * "(null)", "None assigned", empty). */
@@ -45,14 +34,9 @@ bool jobstate_parse_scontrol(struct arena *a, const char *text, struct jobstate_
 size_t jobstate_parse_sacct(struct arena *a, const char *text, struct jobstate_row **rows);
 
 /* The state aifb reports for a SLURM state word (as the parsers store it); endpoint_ready tells a
- * RUNNING job whose service has published its endpoint ("running") from one still starting. */
+ * RUNNING job whose service has published its endpoint ("running") from one still starting.
+ * JOB_UNKNOWN for a word it does not map (SUSPENDED, ...): the caller sees slurm_state beside it. */
 enum job_state jobstate_normalise(const char *slurm_state, bool endpoint_ready);
-
-/* "pending", "starting", ... "unknown". */
-const char *jobstate_name(enum job_state s);
-
-/* True for the states after which the job never runs again. */
-bool jobstate_final(enum job_state s);
 
 /* Parses a job id: 1 to 18 decimal digits (no sign, no spaces), above 0. Returns false otherwise. */
 bool jobstate_parse_id(const char *s, size_t len, int64_t *id);

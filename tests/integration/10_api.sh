@@ -165,6 +165,30 @@ check_error "targets delete again 404" 404 target_not_found
 auth "$READ" GET "/api/monitoring/v1/targets/$TID"
 check_error "targets get deleted 404" 404 target_not_found
 
+# The one list of job states: C's (job_state.def) and SQL's (job_states()) are the same, in order,
+# with the same terminal ones; the routes' ?state= takes exactly those.
+DSN=$(sed -n 's/^db.dsn *= *//p' "$(readlink -f "$ROOT/var")/aifb.conf" | tail -n 1)
+c_states=$(sed -nE 's/^JOB_STATE\([A-Z_]+, "([a-z_]+)", (true|false)\)$/\1 \2/p' "$ROOT/fcgi-apps/common/job_state.def")
+sql_states=$(psql "$DSN" -XAt -F ' ' -c "SELECT state, CASE WHEN terminal THEN 'true' ELSE 'false' END
+    FROM job_states() WITH ORDINALITY AS s(state, terminal, n) ORDER BY n")
+[ -n "$c_states" ] && [ "$c_states" = "$sql_states" ] && pass "job states: C and SQL name the same states, terminal alike" ||
+    fail "job states: C and SQL agree" "C: $(tr '\n' ',' <<<"$c_states") SQL: $(tr '\n' ',' <<<"$sql_states")"
+for st in $(cut -d' ' -f1 <<<"$c_states"); do
+    auth "$READ" GET "/api/client/v1/runs?state=$st&limit=1"
+    [ "$STATUS" = 200 ] || fail "runs?state=$st" "status $STATUS"
+done
+pass "runs?state= takes every state of the list"
+auth "$READ" GET "/api/server/v1/services?state=suspended"
+check_error "services?state= refuses a name outside the list" 400 invalid_input
+# A run that ended "unknown" has ended: its energy is not "measured once it has ended".
+urid=$(psql "$DSN" -XAt -c "INSERT INTO runs (name, target_url, state, ended_at) VALUES ('t10-unknown',
+    'http://127.0.0.1:1', 'unknown', now()) RETURNING id" | head -n 1)
+auth "$READ" GET "/api/monitoring/v1/runs/$urid/energy"
+check_error "the energy of a run that ended unknown: no data, not 'not ended'" 409 no_energy_data
+psql "$DSN" -XAtq -c "DELETE FROM runs WHERE id = $urid"
+psql "$DSN" -XAtq -c "INSERT INTO runs (name, state) VALUES ('t10-bad', 'suspended')" 2>/dev/null &&
+    fail "a state outside the list is refused by SQL" "inserted" || pass "a state outside the list is refused by SQL's CHECK"
+
 # Every answer counted: the error counter moved.
 http GET /api/server/v1/metrics
 grep -qE '^aifb_errors_total\{code="unauthorized"\} [1-9]' <<<"$BODY" && pass "errors counted by code" ||

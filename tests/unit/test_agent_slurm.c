@@ -220,13 +220,16 @@ START_TEST(test_normalise)
         {NULL, false, "unknown"},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        ck_assert_msg(strcmp(jobstate_name(jobstate_normalise(table[i].slurm, table[i].ready)), table[i].want) == 0,
+        ck_assert_msg(strcmp(job_state_name(jobstate_normalise(table[i].slurm, table[i].ready)), table[i].want) == 0,
                       "%s (ready %d) gives %s, want %s", table[i].slurm ? table[i].slurm : "NULL", table[i].ready,
-                      jobstate_name(jobstate_normalise(table[i].slurm, table[i].ready)), table[i].want);
-    ck_assert_str_eq(jobstate_name((enum job_state)99), "unknown");
-    ck_assert(jobstate_final(JOB_COMPLETED) && jobstate_final(JOB_FAILED) && jobstate_final(JOB_CANCELLED) &&
-              jobstate_final(JOB_TIMEOUT));
-    ck_assert(!jobstate_final(JOB_RUNNING) && !jobstate_final(JOB_COMPLETING) && !jobstate_final(JOB_UNKNOWN));
+                      job_state_name(jobstate_normalise(table[i].slurm, table[i].ready)), table[i].want);
+    ck_assert_str_eq(job_state_name((enum job_state)99), "unknown");
+    ck_assert(job_state_terminal(JOB_COMPLETED) && job_state_terminal(JOB_FAILED) &&
+              job_state_terminal(JOB_CANCELLED) && job_state_terminal(JOB_TIMEOUT) && job_state_terminal(JOB_UNKNOWN));
+    ck_assert(!job_state_terminal(JOB_PENDING) && !job_state_terminal(JOB_STARTING) &&
+              !job_state_terminal(JOB_RUNNING) && !job_state_terminal(JOB_COMPLETING));
+    ck_assert(job_state_terminal_name("unknown") && !job_state_terminal_name("running") &&
+              !job_state_terminal_name("nonsense") && !job_state_terminal_name(NULL));
 }
 END_TEST
 

@@ -1,0 +1,22 @@
+-- One list of the states aifb gives a SLURM job, a service and a run, for SQL: job_states() names
+-- each in order and says whether it is terminal (never left). The C list is
+-- fcgi-apps/common/job_state.def; 10_api holds the two to each other. The tables' CHECKs, the runs'
+-- partial index and the apps' statements use these functions instead of lists of their own.
+CREATE FUNCTION job_states() RETURNS TABLE (state text, terminal boolean) LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('pending', false), ('starting', false), ('running', false), ('completing', false),
+           ('completed', true), ('failed', true), ('cancelled', true), ('timeout', true), ('unknown', true)
+$$;
+
+-- True for a terminal state, false for a live one, NULL for a name that is not a state.
+CREATE FUNCTION job_state_terminal(p_state text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT terminal FROM job_states() WHERE state = p_state
+$$;
+
+ALTER TABLE services DROP CONSTRAINT services_state_check,
+    ADD CONSTRAINT services_state_check CHECK (job_state_terminal(state) IS NOT NULL);
+ALTER TABLE runs DROP CONSTRAINT runs_state_check,
+    ADD CONSTRAINT runs_state_check CHECK (job_state_terminal(state) IS NOT NULL);
+
+DROP INDEX runs_state;
+CREATE INDEX runs_state ON runs (state) WHERE NOT job_state_terminal(state);
+
