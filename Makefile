@@ -43,13 +43,16 @@ UNIT_LDLIBS = $(eval UNIT_LDLIBS := $$(call pkg_check,check)$$(shell pkg-config 
 RA_PROGS := $(patsubst remote-agent/%/main.c,%,$(wildcard remote-agent/*/main.c))
 RA_LIBS := $(RA_PROGS:%=$(BUILD)/lib/libaifb-%.a) $(BUILD)/lib/libaifb-ra-common.a
 
+# Tests of the database layer against the stack's PostgreSQL (tests/db/*.c, run by 15_db.sh).
+DB_TEST_BINS := $(patsubst tests/db/%.c,$(BUILD)/tests/db/%,$(wildcard tests/db/test_*.c))
+
 # Test tools (tests/tools/*.c): small clients the suites drive, linked with libcurl and jansson.
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: ra agent all apps deps up down status demo test unit san bench fuzz fuzz-build format clean
 .DEFAULT_GOAL := all
 
-all: apps ra $(UNIT_BINS) $(TOOL_BINS)
+all: apps ra $(UNIT_BINS) $(DB_TEST_BINS) $(TOOL_BINS)
 apps: $(APP_BINS)
 
 V ?=
@@ -78,6 +81,10 @@ endef
 $(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(UNIT_LDLIBS)
+
+$(BUILD)/tests/db/%: $(BUILD)/obj/tests/db/%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(UNIT_LDLIBS)
 
@@ -199,7 +206,7 @@ bench: deps
 	@tests/bench/logs.sh
 
 format:
-	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
+	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/db/*.c tests/tools/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf build

@@ -171,59 +171,68 @@ static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, in
     "run_id, rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us, itl_us,"                 \
     " prompt_tokens, completion_tokens, tokens_estimated, http_status, error_class"
 
+/* One run's load: what load_body needs, and the ranks' summaries read before it. */
+struct load_tx {
+    struct app *app;
+    struct arena *a;
+    int64_t run, job;
+    int ntasks, missing;
+    const char *state, *id;
+    json_t *ranks;
+    const char **detail;
+};
+
+/* Every rank's files into the tables, then the run's latency, summary and final state. */
+static enum err load_body(void *ctx)
+{
+    struct load_tx *t = ctx;
+    struct app *app = t->app;
+    struct arena *a = t->a;
+    PGresult *res;
+    /* a big run's COPY and summary take longer than an API request may */
+    const char *p1[] = {t->id};
+    enum err e = db_command(app->db, a, "SET LOCAL statement_timeout = 0", t->detail);
+    if (!e)
+        e = db_exec(app->db, a, &st_clear, p1, &res, t->detail);
+    for (int rank = 0; rank < t->ntasks && !e; rank++) {
+        bool gone;
+        e = copy_file(app, a, t->run, t->job, arena_printf(a, "records-%d.csv", rank),
+                      "COPY request_records (" RECORD_COLUMNS ") FROM STDIN (FORMAT csv)", &gone, t->detail);
+        if (!e)
+            e = copy_file(app, a, t->run, t->job, arena_printf(a, "timeline-%d.csv", rank),
+                          "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
+                          " in_flight) FROM STDIN (FORMAT csv)",
+                          &gone, t->detail);
+    }
+    char *ranks_text = json_dumps(t->ranks, JSON_COMPACT);
+    /* a run stopped before its job started has nothing to say; one that ran should have */
+    const char *why =
+        t->missing && strcmp(t->state, "cancelled") != 0
+            ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", t->missing, t->ntasks)
+            : NULL;
+    const char *p2[] = {t->id, t->missing && strcmp(t->state, "completed") == 0 ? "failed" : t->state, why,
+                        arena_strdup(a, ranks_text)};
+    free(ranks_text);
+    if (!e)
+        e = db_exec(app->db, a, &st_latency, p1, &res, t->detail);
+    if (!e)
+        e = db_exec(app->db, a, &st_done, p2, &res, t->detail);
+    return e;
+}
+
 /* Loads every rank's files of run (job) and sets its final state, in one transaction. */
 static enum err load_run(struct app *app, struct arena *a, int64_t run, int64_t job, int ntasks, const char *state,
                          const char **detail)
 {
-    const char *id = arena_printf(a, "%lld", (long long)run);
-    PGresult *res;
-    int missing = 0;
-    json_t *ranks;
-    enum err e = rank_summaries(app, a, job, ntasks, &ranks, &missing, detail);
-    if (!e)
-        e = db_command(app->db, a, "BEGIN", detail);
-    if (e)
-        return e;
-    /* a big run's COPY and summary take longer than an API request may */
-    const char *p1[] = {id};
-    e = db_command(app->db, a, "SET LOCAL statement_timeout = 0", detail);
-    if (!e)
-        e = db_exec(app->db, a, &st_clear, p1, &res, detail);
-    for (int rank = 0; rank < ntasks && !e; rank++) {
-        bool gone;
-        e = copy_file(app, a, run, job, arena_printf(a, "records-%d.csv", rank),
-                      "COPY request_records (" RECORD_COLUMNS ") FROM STDIN (FORMAT csv)", &gone, detail);
-        if (!e)
-            e = copy_file(app, a, run, job, arena_printf(a, "timeline-%d.csv", rank),
-                          "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
-                          " in_flight) FROM STDIN (FORMAT csv)",
-                          &gone, detail);
-    }
-    char *ranks_text = json_dumps(ranks, JSON_COMPACT);
-    /* a run stopped before its job started has nothing to say; one that ran should have */
-    const char *why = missing && strcmp(state, "cancelled") != 0
-                          ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", missing, ntasks)
-                          : NULL;
-    const char *p2[] = {id, missing && strcmp(state, "completed") == 0 ? "failed" : state, why,
-                        arena_strdup(a, ranks_text)};
-    free(ranks_text);
-    if (!e)
-        e = db_exec(app->db, a, &st_latency, p1, &res, detail);
-    if (!e)
-        e = db_exec(app->db, a, &st_done, p2, &res, detail);
-    if (!e)
-        e = db_command(app->db, a, "COMMIT", detail);
-    if (e) {
-        const char *ignored;
-        db_command(app->db, a, "ROLLBACK", &ignored);
-    }
-    return e;
+    struct load_tx t = {app, a, run, job, ntasks, 0, state, arena_printf(a, "%lld", (long long)run), NULL, detail};
+    enum err e = rank_summaries(app, a, job, ntasks, &t.ranks, &t.missing, detail);
+    return e ? e : db_tx(app->db, a, load_body, &t, detail);
 }
 
 static const struct db_stmt st_broken =
     DB_STMT("finish_broken",
             "UPDATE runs SET state = 'failed', error = $2, ended_at = coalesce(ended_at, now()) WHERE id = $1"
-            " AND state IN ('pending', 'starting', 'running', 'completing')",
+            " AND NOT job_state_terminal(state)",
             2, true);
 
 /* Errors worth another try at the next tick: the database or the cluster away for a while. */

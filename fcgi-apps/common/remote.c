@@ -7,6 +7,7 @@
 #include "app.h"
 #include "buf.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "ssh.h"
 
@@ -112,6 +113,10 @@ enum err agent_call(struct app *app, struct arena *a, const char *verb, const ch
     *out = NULL;
     if (!app->ssh)
         return no_cluster(detail);
+    /* A job submitted or cancelled cannot be rolled back: a transaction around this call must not
+     * run again (its second run would submit a second job). */
+    if (strcmp(verb, "submit") == 0 || strcmp(verb, "cancel") == 0 || strcmp(verb, "rmlog") == 0)
+        db_tx_external(app->db);
     const char *cmd = command(app, a, verb, args, nargs);
     if (!cmd) {
         *detail = "an agent argument has characters outside [A-Za-z0-9._-]";

@@ -247,23 +247,14 @@ static int list_row(struct pass *p, size_t i, struct buf *b)
     return 1;
 }
 
-/* A transaction's end: COMMIT after success, else ROLLBACK (keeping the first error). */
-static enum err end_tx(struct pass *p, enum err e)
+/* The listing into a temporary table, and what of it the index lacks or has older. */
+static enum err diff_body(void *ctx)
 {
-    if (!e)
-        return db_command(p->app->db, p->a, "COMMIT", p->detail);
-    const char *ignored;
-    db_command(p->app->db, p->a, "ROLLBACK", &ignored);
-    return e;
-}
-
-static enum err diff(struct pass *p)
-{
+    struct pass *p = ctx;
     PGresult *res;
-    enum err e = db_command(p->app->db, p->a, "BEGIN", p->detail);
-    if (!e)
-        e = db_command(p->app->db, p->a,
-                       "CREATE TEMP TABLE sync_list (path text, size bigint, mtime bigint) ON COMMIT DROP", p->detail);
+    enum err e =
+        db_command(p->app->db, p->a,
+                   "CREATE TEMP TABLE sync_list (path text, size bigint, mtime bigint) ON COMMIT DROP", p->detail);
     if (!e)
         e = copy_rows(p, "COPY sync_list (path, size, mtime) FROM STDIN", p->listed, list_row, NULL);
     if (!e)
@@ -277,7 +268,12 @@ static enum err diff(struct pass *p)
             p->group[i] = PQgetisnull(res, (int)i, 1) ? NULL : arena_strdup(p->a, PQgetvalue(res, (int)i, 1));
         }
     }
-    return end_tx(p, e);
+    return e;
+}
+
+static enum err diff(struct pass *p)
+{
+    return db_tx(p->app->db, p->a, diff_body, p, p->detail);
 }
 
 /* One entry of the list: a folder once (its rows are together), else the path. */
@@ -383,22 +379,28 @@ static int put_file(struct pass *p, size_t i, struct buf *b)
     return 1;
 }
 
-static enum err index_fetched(struct pass *p)
+/* The fetched files' metadata into a temporary table, then into the index. */
+static enum err index_body(void *ctx)
 {
+    struct pass *p = ctx;
     PGresult *res;
-    enum err e = db_command(p->app->db, p->a, "BEGIN", p->detail);
-    if (!e)
-        e = db_command(p->app->db, p->a,
-                       "CREATE TEMP TABLE sync_files (path text, category text, size bigint, mtime float8,"
-                       " job bigint, svc bigint, run bigint) ON COMMIT DROP",
-                       p->detail);
+    p->indexed = 0; /* what a failed try counted */
+    enum err e = db_command(p->app->db, p->a,
+                            "CREATE TEMP TABLE sync_files (path text, category text, size bigint, mtime float8,"
+                            " job bigint, svc bigint, run bigint) ON COMMIT DROP",
+                            p->detail);
     if (!e)
         e = copy_rows(p, "COPY sync_files FROM STDIN", p->nwanted, put_file, &p->indexed);
     if (!e)
         e = db_exec(p->app->db, p->a, &st_upsert, NULL, &res, p->detail);
     if (!e)
         e = db_exec(p->app->db, p->a, &st_relink, NULL, &res, p->detail);
-    return end_tx(p, e);
+    return e;
+}
+
+static enum err index_fetched(struct pass *p)
+{
+    return db_tx(p->app->db, p->a, index_body, p, p->detail);
 }
 
 /* Runs step i, timing it. */

@@ -224,19 +224,30 @@ static enum err fetch(struct sink *k, const struct catalog_entry *e)
     return ERR_OK;
 }
 
-static enum err begin(struct app *app, struct arena *a, const struct watch *w, const char **detail)
+/* The session locked and its earlier collection cleared, every entry fetched and stored, the
+ * session marked collected: one transaction. */
+static enum err collect_body(void *ctx)
 {
-    const char *p[] = {w->session_id};
+    struct sink *k = ctx;
+    struct app *app = k->app;
+    const char *p[] = {k->w->session_id};
     PGresult *res;
-    enum err e = db_command(app->db, a, "BEGIN", detail);
-    if (!e)
-        e = db_exec(app->db, a, &st_lock, p, &res, detail);
+    k->points = 0;
+    buf_clear(&k->copy); /* what a failed try left */
+    enum err e = db_exec(app->db, k->a, &st_lock, p, &res, k->detail);
     if (!e && (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "active") == 0)) {
-        *detail = "the session was deleted or is active again";
+        *k->detail = "the session was deleted or is active again";
         e = ERR_SESSION_STATE;
     }
     if (!e)
-        e = db_exec(app->db, a, &st_clear, p, &res, detail);
+        e = db_exec(app->db, k->a, &st_clear, p, &res, k->detail);
+    for (size_t i = 0; !e && i < catalog_len; i++)
+        e = fetch(k, &catalog[i]);
+    if (!e) {
+        const char *p2[] = {k->w->session_id, arena_printf(k->a, "%.17g", k->w->step),
+                            arena_printf(k->a, "%lld", (long long)k->points)};
+        e = db_exec(app->db, k->a, &st_done, p2, &res, k->detail);
+    }
     return e;
 }
 
@@ -244,21 +255,7 @@ enum err collect_run(struct app *app, struct arena *a, const struct watch *w, in
 {
     struct sink k = {app, a, w, 0, {0}, detail};
     buf_init(&k.copy, 2 * COPY_FLUSH);
-    enum err e = begin(app, a, w, detail);
-    for (size_t i = 0; !e && i < catalog_len; i++)
-        e = fetch(&k, &catalog[i]);
-    if (!e) {
-        const char *p[] = {w->session_id, arena_printf(a, "%.17g", w->step),
-                           arena_printf(a, "%lld", (long long)k.points)};
-        PGresult *res;
-        e = db_exec(app->db, a, &st_done, p, &res, detail);
-    }
-    if (!e)
-        e = db_command(app->db, a, "COMMIT", detail);
-    if (e) {
-        const char *ignored;
-        db_command(app->db, a, "ROLLBACK", &ignored);
-    }
+    enum err e = db_tx(app->db, a, collect_body, &k, detail);
     buf_free(&k.copy);
     *points = k.points;
     return e;
