@@ -11,9 +11,11 @@
 #include "app.h"
 #include "buf.h"
 #include "db.h"
+#include "job_state.h"
 #include "log.h"
 #include "remote.h"
 #include "runs.h"
+#include "submit.h"
 
 /* "aifc" as a number: aifb-client's own lock, apart from aifb-server's reconciler. */
 #define FINISH_LOCK 1634297443
@@ -22,13 +24,14 @@
 static const struct db_stmt st_live =
     DB_STMT("finish_live",
             "SELECT id, slurm_job_id, ntasks, stop_requested FROM runs WHERE slurm_job_id IS NOT NULL"
-            " AND state IN ('pending', 'starting', 'running', 'completing') ORDER BY id LIMIT 500",
+            " AND NOT job_state_terminal(state) ORDER BY id LIMIT 500",
             0, true);
+static const struct db_stmt st_exists = DB_STMT("finish_exists", "SELECT 1 FROM runs WHERE id = $1::bigint", 1, true);
 static const struct db_stmt st_state =
     DB_STMT("finish_state",
             "UPDATE runs SET state = $2, started_at = CASE WHEN $2 IN ('running', 'completing') THEN "
             "coalesce(started_at, now())"
-            " ELSE started_at END WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
+            " ELSE started_at END WHERE id = $1 AND NOT job_state_terminal(state)",
             2, true);
 static const struct db_stmt st_clear = DB_STMT(
     "finish_clear",
@@ -45,7 +48,7 @@ static const struct db_stmt st_done = DB_STMT(
     "UPDATE runs SET state = $2, error = $3, records_loaded = (SELECT count(*) FROM request_records WHERE run_id = $1),"
     " summary = run_summary_json($1) || jsonb_build_object('ranks', $4::jsonb),"
     " started_at = coalesce(started_at, created_at), ended_at = coalesce(ended_at, now())"
-    " WHERE id = $1 AND state IN ('pending', 'starting', 'running', 'completing')",
+    " WHERE id = $1 AND NOT job_state_terminal(state)",
     4, false);
 
 /* The bytes of one COPY: each whole line of the job's CSV, with the run's id put in front. A last
@@ -264,7 +267,7 @@ static void apply(struct app *app, struct arena *a, PGresult *live, int i, const
     const char *state = run_state(job);
     const char *detail = "";
     enum err e;
-    if (run_terminal(state)) {
+    if (job_state_terminal_name(state)) {
         e = load_run(app, a, run, jobid, ntasks, state, &detail);
         if (e && !transient(e)) { /* the files will not load better next time: say why, and stop */
             const char *p[] = {PQgetvalue(live, i, 0),
@@ -307,5 +310,6 @@ void runs_finish(struct app *app, struct arena *a)
                         apply(app, a, live, i, job);
             }
     }
+    submit_sweep(app, a, "run", &st_exists);
     db_unlock(app->db, a, FINISH_LOCK);
 }

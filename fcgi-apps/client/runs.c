@@ -7,9 +7,11 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "job_state.h"
 #include "log.h"
 #include "remote.h"
 #include "rows.h"
+#include "submit.h"
 #include "workload.h"
 
 static const struct db_stmt st_service =
@@ -174,8 +176,9 @@ static int64_t run_ntasks(const struct req *r)
 }
 
 /* The agent's submit request: the loadgen recipe, the workload as its one parameter, the job's
- * SLURM options from the request's "slurm" object (and the seed's time_limit). */
-static json_t *submit_request(struct req *r, int64_t id, const char *workload_text)
+ * SLURM options from the request's "slurm" object (and the seed's time_limit); submit_job names
+ * the job. */
+static json_t *submit_request(struct req *r, const char *workload_text)
 {
     const json_t *slurm = json_object_get(r->body, "slurm");
     json_t *in = slurm ? json_deep_copy(slurm) : json_object();
@@ -188,9 +191,6 @@ static json_t *submit_request(struct req *r, int64_t id, const char *workload_te
     json_object_set_new(in, "recipe", json_string("loadgen"));
     json_object_set_new(in, "kinds", json_pack("[s]", "loadgen"));
     json_object_set_new(in, "params", json_pack("{s:s}", "workload", workload_text));
-    char name[64];
-    snprintf(name, sizeof(name), "aifb-run-%lld", (long long)id);
-    json_object_set_new(in, "job_name", json_string(name));
     return req_own_json(r, in);
 }
 
@@ -202,10 +202,33 @@ static char *dump(struct req *r, const json_t *j)
     return copy;
 }
 
-/* The row, then the job, then the row's job id, in one transaction: both or neither. */
+/* What the run's submit needs beyond its statements. */
+struct submit_ctx {
+    json_t *workload, *cfg;
+};
+
+/* The agent's request for run id: the workload, which now carries the run's id. */
+static json_t *run_request(struct req *r, void *ctx, int64_t id)
+{
+    struct submit_ctx *c = ctx;
+    json_object_set_new(c->workload, "run_id", json_integer(id));
+    return submit_request(r, dump(r, c->workload));
+}
+
+static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int64_t job)
+{
+    struct submit_ctx *c = ctx;
+    const char **p = arena_calloc(r->arena, 4, sizeof(*p));
+    p[0] = arena_printf(r->arena, "%lld", (long long)id);
+    p[1] = arena_printf(r->arena, "%lld", (long long)job);
+    p[2] = dump(r, c->cfg);
+    p[3] = req_body_text(r, "name");
+    return p;
+}
+
+/* The row and its loadgen job, both or neither (submit_job). */
 static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t *id)
 {
-    struct db *db = r->app->db;
     const json_t *slurm = json_object_get(r->body, "slurm");
     json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
                             : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
@@ -217,40 +240,10 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
                          t->url,
                          dump(r, cfg),
                          arena_printf(r->arena, "%lld", (long long)run_ntasks(r))};
-    PGresult *res;
-    json_t *answer;
-    enum err e = db_command(db, r->arena, "BEGIN", &r->detail);
-    if (e)
-        return e;
-    if ((e = db_exec(db, r->arena, &st_insert, ins, &res, &r->detail)))
-        goto out;
-    *id = db_int(res, 0, 0);
-    json_object_set_new(w, "run_id", json_integer(*id));
-    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, submit_request(r, *id, dump(r, w)), &answer,
-                        &r->detail))) {
-        if (agent_unknown_outcome(e)) /* sbatch may have run: no job without its row */
-            agent_cancel_named(r->app, r->arena, arena_printf(r->arena, "aifb-run-%lld", (long long)*id));
-        goto out;
-    }
-    json_int_t job = json_integer_value(json_object_get(answer, "job_id"));
-    if (job <= 0) {
-        e = req_fail(r, ERR_AGENT_FAILED, "submit answered no job_id");
-        goto out;
-    }
-    const char *set[] = {arena_printf(r->arena, "%lld", (long long)*id), arena_printf(r->arena, "%lld", (long long)job),
-                         dump(r, cfg), req_body_text(r, "name")};
-    if (!(e = db_exec(db, r->arena, &st_set_job, set, &res, &r->detail)))
-        e = db_command(db, r->arena, "COMMIT", &r->detail);
-    if (e) { /* the job runs but its row is gone: take the job back */
-        const char *ignored;
-        agent_call(r->app, r->arena, "cancel", &set[1], 1, NULL, &answer, &ignored);
-    }
-out:
-    if (e) {
-        const char *ignored;
-        db_command(db, r->arena, "ROLLBACK", &ignored);
-    }
-    return e;
+    struct submit_ctx c = {w, cfg};
+    const struct submit s = {"run", &st_insert, ins, run_request, &st_set_job, run_set_args, &c};
+    int64_t job;
+    return submit_job(r, &s, id, &job);
 }
 
 enum err h_runs_create(struct req *r)
@@ -282,15 +275,6 @@ static const struct db_stmt st_stop_set =
     DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS),
             1, true);
 
-bool run_terminal(const char *state)
-{
-    static const char *const done[] = {"completed", "failed", "cancelled", "timeout", "unknown"};
-    for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
-        if (strcmp(state, done[i]) == 0)
-            return true;
-    return false;
-}
-
 enum err h_runs_stop(struct req *r)
 {
     const char *p[] = {req_str(r, "id")};
@@ -301,7 +285,7 @@ enum err h_runs_stop(struct req *r)
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", p[0]);
     const char *state = PQgetvalue(res, 0, 0);
-    if (run_terminal(state) || strcmp(state, "completing") == 0)
+    if (job_state_terminal_name(state) || strcmp(state, "completing") == 0)
         return req_fail(r, ERR_RUN_STATE, "run %s is %s", p[0], state);
     if (!PQgetisnull(res, 0, 1)) {
         const char *job[] = {PQgetvalue(res, 0, 1)};

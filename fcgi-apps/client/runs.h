@@ -22,9 +22,6 @@
 /* One run by id ($1), as JSON. */
 extern const struct db_stmt runs_st_get;
 
-/* True for the states after which a run changes no more. */
-bool run_terminal(const char *state);
-
 enum err h_runs_create(struct req *r);
 enum err h_runs_stop(struct req *r);
 

@@ -5,21 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "remote.h"
 #include "app.h"
 #include "db.h"
+#include "job_state.h"
 #include "log.h"
+#include "remote.h"
 #include "req.h"
-
-static const char *const terminal[] = {"completed", "failed", "cancelled", "timeout", "unknown", NULL};
-
-int services_terminal(const char *state)
-{
-    for (const char *const *t = terminal; *t; t++)
-        if (state && strcmp(*t, state) == 0)
-            return 1;
-    return 0;
-}
+#include "submit.h"
 
 int services_kind_llm(const struct service *s)
 {
@@ -63,65 +55,48 @@ static const struct db_stmt st_set_job =
             " INSERT INTO service_events (service_id, state, detail) SELECT id, 'pending', 'job ' || $2 FROM u",
             2, false);
 
-/* The agent's submit request: the handler's extra fields, the recipe, the params and a job name
- * from which logs can be traced back to the service. */
-static json_t *submit_request(const char *recipe, json_t *params, json_t *submit, int64_t id)
+/* What the row's submit needs beyond its statements. */
+struct create_ctx {
+    const char *recipe;
+    json_t *params, *submit;
+};
+
+/* The agent's submit request: the handler's extra fields, the recipe and the params (the job's
+ * name, from which logs can be traced back to the service, is set by submit_job). */
+static json_t *submit_request(struct req *r, void *ctx, int64_t id)
 {
-    json_t *in = submit ? json_deep_copy(submit) : json_object();
-    json_object_set_new(in, "recipe", json_string(recipe));
-    json_object_set(in, "params", params);
-    char name[64];
-    snprintf(name, sizeof(name), "aifb-svc-%lld", (long long)id);
-    json_object_set_new(in, "job_name", json_string(name));
+    (void)id;
+    const struct create_ctx *c = ctx;
+    json_t *in = req_own_json(r, c->submit ? json_deep_copy(c->submit) : json_object());
+    json_object_set_new(in, "recipe", json_string(c->recipe));
+    json_object_set(in, "params", c->params);
     json_object_set_new(in, "kinds", json_pack("[s, s]", "llm", "vector-db"));
     return in;
+}
+
+static const char *const *set_args(struct req *r, void *ctx, int64_t id, int64_t job)
+{
+    (void)ctx;
+    const char **p = arena_calloc(r->arena, 2, sizeof(*p));
+    p[0] = arena_printf(r->arena, "%lld", (long long)id);
+    p[1] = arena_printf(r->arena, "%lld", (long long)job);
+    return p;
 }
 
 enum err services_create(struct req *r, const char *name, const char *recipe, json_t *params, json_t *submit,
                          int64_t group_id, int64_t *id, int64_t *job_id)
 {
-    struct db *db = r->app->db;
     char *cfg = json_dumps(params, JSON_COMPACT);
     const char *ins[] = {name, recipe, arena_strdup(r->arena, cfg),
                          group_id ? arena_printf(r->arena, "%lld", (long long)group_id) : NULL};
     free(cfg);
-    PGresult *res;
-    json_t *answer;
-    enum err e = db_command(db, r->arena, "BEGIN", &r->detail);
-    if (e)
-        return e;
-    if ((e = db_exec(db, r->arena, &st_insert, ins, &res, &r->detail)))
-        goto out;
-    *id = db_int(res, 0, 0);
-    json_t *in = req_own_json(r, submit_request(recipe, params, submit, *id));
-    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail))) {
-        if (agent_unknown_outcome(e)) /* sbatch may have run: no job without its row */
-            agent_cancel_named(r->app, r->arena, json_string_value(json_object_get(in, "job_name")));
-        /* The recipe is a field of this request: naming an unknown one is bad input, not a 404. */
-        if (e == ERR_RECIPE_NOT_FOUND)
-            e = req_fail(r, ERR_INVALID_INPUT,
-                         "field=recipe: no recipe '%s' on the login node (GET /api/server/v1/recipes)", recipe);
-        goto out;
-    }
-    *job_id = json_integer_value(json_object_get(answer, "job_id"));
-    const char *set[] = {arena_printf(r->arena, "%lld", (long long)*id),
-                         arena_printf(r->arena, "%lld", (long long)*job_id)};
-    if (*job_id <= 0) {
-        e = req_fail(r, ERR_AGENT_FAILED, "submit answered no job_id");
-        goto out;
-    }
-    if (!(e = db_exec(db, r->arena, &st_set_job, set, &res, &r->detail)))
-        e = db_command(db, r->arena, "COMMIT", &r->detail);
-    if (e) { /* the job runs but its row is gone: take the job back */
-        const char *arg[] = {set[1]};
-        const char *ignored;
-        agent_call(r->app, r->arena, "cancel", arg, 1, NULL, &answer, &ignored);
-    }
-out:
-    if (e) {
-        const char *ignored;
-        db_command(db, r->arena, "ROLLBACK", &ignored);
-    }
+    struct create_ctx c = {recipe, params, submit};
+    const struct submit s = {"svc", &st_insert, ins, submit_request, &st_set_job, set_args, &c};
+    enum err e = submit_job(r, &s, id, job_id);
+    /* The recipe is a field of this request: naming an unknown one is bad input, not a 404. */
+    if (e == ERR_RECIPE_NOT_FOUND)
+        e = req_fail(r, ERR_INVALID_INPUT,
+                     "field=recipe: no recipe '%s' on the login node (GET /api/server/v1/recipes)", recipe);
     return e;
 }
 
@@ -168,7 +143,7 @@ static const struct db_stmt st_cancelled =
 
 enum err services_cancel(struct req *r, const struct service *s)
 {
-    if (s->job_id > 0 && !services_terminal(s->state)) {
+    if (s->job_id > 0 && !job_state_terminal_name(s->state)) {
         const char *arg[] = {arena_printf(r->arena, "%lld", (long long)s->job_id)};
         json_t *answer;
         enum err e = agent_call(r->app, r->arena, "cancel", arg, 1, NULL, &answer, &r->detail);
@@ -186,9 +161,11 @@ enum err services_cancel(struct req *r, const struct service *s)
 static const struct db_stmt st_live =
     DB_STMT("reconcile_live",
             "SELECT id, slurm_job_id FROM services WHERE slurm_job_id IS NOT NULL"
-            " AND state IN ('pending', 'starting', 'running', 'completing')"
+            " AND NOT job_state_terminal(state)"
             " AND (checked_at IS NULL OR checked_at < now() - interval '1 second') ORDER BY id LIMIT 500",
             0, true);
+static const struct db_stmt st_exists =
+    DB_STMT("reconcile_exists", "SELECT 1 FROM services WHERE id = $1::bigint", 1, true);
 
 /* Asks the agent about every job in res (id, job id) and applies the answers. */
 static void reconcile_jobs(struct app *app, struct arena *a, PGresult *res)
@@ -226,5 +203,6 @@ void services_reconcile(struct app *app, struct arena *a)
         return; /* the database is away, or another worker is at it */
     if (db_exec(app->db, a, &st_live, NULL, &res, &detail) == ERR_OK && PQntuples(res) > 0)
         reconcile_jobs(app, a, res);
+    submit_sweep(app, a, "svc", &st_exists);
     db_unlock(app->db, a, RECONCILE_LOCK);
 }

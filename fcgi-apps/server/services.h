@@ -25,9 +25,6 @@ struct service {
     json_t *config;   /* the recipe parameters; owned by the arena */
 };
 
-/* True for states a job does not leave. */
-int services_terminal(const char *state);
-
 /* 1 when s is an LLM (its recipe serves the OpenAI API: every recipe but qdrant), 0 for a vector-db
  * (qdrant). The routes of one kind refuse the other with ERR_SERVICE_KIND. */
 int services_kind_llm(const struct service *s);
@@ -49,7 +46,8 @@ enum err services_apply(struct app *app, struct arena *a, int64_t id, const json
 enum err services_cancel(struct req *r, const struct service *s);
 
 /* The periodic reconciliation: under an advisory lock (one worker at a time, across processes),
- * asks the agent for every live service's job and applies the answers. */
+ * asks the agent for every live service's job and applies the answers, then cancels jobs of
+ * services whose row was never committed (submit_sweep). */
 void services_reconcile(struct app *app, struct arena *a);
 
 #endif
