@@ -250,14 +250,8 @@ static bool transient(enum err e)
  * agent does not map (SUSPENDED, ...) keeps the run live. */
 static const char *run_state(const json_t *job)
 {
-    const char *st = json_string_value(json_object_get(job, "state"));
-    if (!st)
-        return "unknown";
-    if (strcmp(st, "starting") == 0)
-        return "running";
-    if (strcmp(st, "unknown") == 0 && json_string_value(json_object_get(job, "slurm_state")))
-        return "running";
-    return st;
+    const char *st = agent_job_state(job);
+    return !st || strcmp(st, "starting") == 0 ? "running" : st;
 }
 
 static void apply(struct app *app, struct arena *a, PGresult *live, int i, const json_t *job)

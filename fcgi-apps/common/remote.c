@@ -157,6 +157,16 @@ enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload,
     return e ? e : read_answer(a, "aifb-loadgen --check", status, outb, out, detail);
 }
 
+const char *agent_job_state(const json_t *job)
+{
+    const char *st = json_string_value(json_object_get(job, "state"));
+    if (!st)
+        return "unknown";
+    if (strcmp(st, "unknown") == 0 && json_string_value(json_object_get(job, "slurm_state")))
+        return NULL;
+    return st;
+}
+
 bool agent_unknown_outcome(enum err e)
 {
     return e == ERR_CLUSTER_TIMEOUT || e == ERR_SLURM_TIMEOUT;

@@ -34,6 +34,11 @@ enum err agent_output(struct app *app, struct arena *a, int64_t job_id, const ch
  * ERR_OK with its answer, or its error (ERR_INVALID_INPUT naming the field) as agent_call. */
 enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload, json_t **out, const char **detail);
 
+/* The state a row takes from one job of the agent's status answer: its "state", or NULL when the
+ * answer leaves the row's state as it is ("unknown" while SLURM still names a state the agent does
+ * not map, such as SUSPENDED: the job is not over). */
+const char *agent_job_state(const json_t *job);
+
 /* True for the errors after which a submit may or may not have happened (the answer was lost). */
 bool agent_unknown_outcome(enum err e);
 

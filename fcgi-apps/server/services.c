@@ -100,28 +100,33 @@ enum err services_create(struct req *r, const char *name, const char *recipe, js
     return e;
 }
 
+/* A live row takes the job's state ($2; NULL: as it is), SLURM's, the node and the endpoint. A row
+ * that ended with SLURM's state not known yet (cancelled through the API) takes SLURM's final
+ * state once the job has one; its own state stays. */
 static const struct db_stmt st_apply = DB_STMT(
     "services_apply",
     "WITH old AS (SELECT state FROM services WHERE id = $1),"
-    " upd AS (UPDATE services s SET state = $2, slurm_state = $3, node = $4, endpoint_host = $5, port = $6::int,"
-    "   checked_at = now(), updated_at = CASE WHEN s.state IS DISTINCT FROM $2 THEN now() ELSE s.updated_at END,"
-    "   ended_at = CASE WHEN $2 IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown')"
-    "     THEN coalesce(s.ended_at, now()) END"
-    "   WHERE s.id = $1 AND s.state NOT IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown') RETURNING s.id)"
+    " upd AS (UPDATE services s SET state = coalesce($2, s.state), slurm_state = $3, node = $4, endpoint_host = $5,"
+    "   port = $6::int, checked_at = now(),"
+    "   updated_at = CASE WHEN s.state IS DISTINCT FROM coalesce($2, s.state) THEN now() ELSE s.updated_at END,"
+    "   ended_at = CASE WHEN job_state_terminal(coalesce($2, s.state)) THEN coalesce(s.ended_at, now()) END"
+    "   WHERE s.id = $1 AND NOT job_state_terminal(s.state) RETURNING s.id),"
+    " fin AS (UPDATE services s SET slurm_state = $3, node = coalesce($4, s.node), checked_at = now()"
+    "   WHERE s.id = $1 AND job_state_terminal(s.state) AND s.slurm_state IS NULL AND job_state_terminal($2))"
     " INSERT INTO service_events (service_id, state, detail)"
-    " SELECT upd.id, $2, $7 FROM upd, old WHERE old.state IS DISTINCT FROM $2",
+    " SELECT upd.id, $2, $7 FROM upd, old WHERE $2 IS NOT NULL AND old.state IS DISTINCT FROM $2",
     7, true);
 
 enum err services_apply(struct app *app, struct arena *a, int64_t id, const json_t *job, const char **detail)
 {
     const json_t *ep = json_object_get(job, "endpoint");
-    const char *state = json_string_value(json_object_get(job, "state"));
+    const char *state = agent_job_state(job);
     const char *reason = json_string_value(json_object_get(job, "reason"));
     const char *exit_code = json_string_value(json_object_get(job, "exit_code"));
     json_int_t port = json_integer_value(json_object_get(ep, "port"));
     const char *params[] = {
         arena_printf(a, "%lld", (long long)id),
-        state ? state : "unknown",
+        state,
         json_string_value(json_object_get(job, "slurm_state")),
         json_string_value(json_object_get(job, "node")),
         json_string_value(json_object_get(ep, "host")),
@@ -132,11 +137,12 @@ enum err services_apply(struct app *app, struct arena *a, int64_t id, const json
     return db_exec(app->db, a, &st_apply, params, &res, detail);
 }
 
+/* SLURM's state is not known until its next answer (the reconciler keeps asking until it is). */
 static const struct db_stmt st_cancelled =
     DB_STMT("services_cancelled",
-            "WITH upd AS (UPDATE services SET state = 'cancelled', endpoint_host = NULL, updated_at = now(),"
-            " ended_at = coalesce(ended_at, now()) WHERE id = $1"
-            " AND state NOT IN ('completed', 'failed', 'cancelled', 'timeout', 'unknown') RETURNING id)"
+            "WITH upd AS (UPDATE services SET state = 'cancelled', slurm_state = NULL, endpoint_host = NULL,"
+            " port = NULL, updated_at = now(), ended_at = coalesce(ended_at, now()) WHERE id = $1"
+            " AND NOT job_state_terminal(state) RETURNING id)"
             " INSERT INTO service_events (service_id, state, detail) SELECT id, 'cancelled', 'deleted through the API' "
             "FROM upd",
             1, true);
@@ -157,11 +163,12 @@ enum err services_cancel(struct req *r, const struct service *s)
 
 /* The reconciler's lock among all aifb-server workers, of every host: any constant ("aifb"). */
 #define RECONCILE_LOCK 1634297442
-/* Services whose job may still change, unless another worker looked at them a moment ago. */
+/* Services whose job may still change, or whose job's final SLURM state is not known yet (for ten
+ * minutes: SLURM forgets a job after MinJobAge), unless another worker looked a moment ago. */
 static const struct db_stmt st_live =
     DB_STMT("reconcile_live",
             "SELECT id, slurm_job_id FROM services WHERE slurm_job_id IS NOT NULL"
-            " AND NOT job_state_terminal(state)"
+            " AND (NOT job_state_terminal(state) OR (slurm_state IS NULL AND ended_at > now() - interval '10 minutes'))"
             " AND (checked_at IS NULL OR checked_at < now() - interval '1 second') ORDER BY id LIMIT 500",
             0, true);
 static const struct db_stmt st_exists =

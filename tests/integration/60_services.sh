@@ -96,6 +96,12 @@ check "delete 200" 200
 check_json "deleted service is cancelled" '.state == "cancelled"'
 wait_for 10 bash -c "[ -z \"\$(squeue -h -j $JOB -o %i 2>/dev/null)\" ]" && pass "delete leaves no job in squeue" ||
     fail "no job after delete" "$(squeue -j "$JOB")"
+slurm_final() { # the row shows SLURM's final state, and no endpoint
+    curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$SID" |
+        jq -e '.state == "cancelled" and .slurm_state == "CANCELLED" and .port == null and .endpoint_host == null' >/dev/null
+}
+wait_for 15 slurm_final && pass "after the delete the row shows SLURM's final state (CANCELLED) and no port" ||
+    fail "SLURM's final state after a delete" "$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/server/v1/services/$SID" | jq -c '{state, slurm_state, port, endpoint_host}')"
 auth "$OP" POST "/api/server/v1/services/$SID/prompt" -H "$J" --data '{"prompt":"x"}'
 check_error "prompt to a cancelled service 409" 409 service_not_ready
 
