@@ -226,7 +226,8 @@ static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int
     return p;
 }
 
-/* The row and its loadgen job, both or neither (submit_job). */
+/* The row and its loadgen job, both or neither (submit_job). sbatch's refusal of one of the run's
+ * SLURM options names it where the run's body has it: under "slurm". */
 static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t *id)
 {
     const json_t *slurm = json_object_get(r->body, "slurm");
@@ -243,7 +244,10 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
     struct submit_ctx c = {w, cfg};
     const struct submit s = {"run", &st_insert, ins, run_request, &st_set_job, run_set_args, &c};
     int64_t job;
-    return submit_job(r, &s, id, &job);
+    enum err e = submit_job(r, &s, id, &job);
+    if (e == ERR_INVALID_INPUT && strncmp(r->detail, "field=", 6) == 0 && strncmp(r->detail, "field=slurm.", 12) != 0)
+        r->detail = arena_printf(r->arena, "field=slurm.%s", r->detail + 6);
+    return e;
 }
 
 enum err h_runs_create(struct req *r)

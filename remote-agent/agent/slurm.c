@@ -63,6 +63,32 @@ static enum err failed(struct slurm *s, const char *cmd, const struct proc_resul
     return ERR_SLURM_ERROR;
 }
 
+/* sbatch's refusals of an option the caller gave, and the submit field that holds it. */
+static const struct {
+    const char *words, *field;
+} refusals[] = {
+    {"invalid partition", "partition"},
+    {"Invalid partition", "partition"},
+    {"Invalid account", "account"},
+    {"invalid account", "account"},
+    {"Invalid qos", "qos"},
+    {"Invalid --time specification", "time_limit"},
+    {"Requested time limit is invalid", "time_limit"},
+};
+
+/* A failed sbatch: the caller's mistake (ERR_INVALID_INPUT naming the field, sbatch's line after
+ * it) when its first line is one of the refusals, else ERR_SLURM_ERROR. */
+static enum err sbatch_failed(struct slurm *s, const struct proc_result *r)
+{
+    enum err e = failed(s, "sbatch", r);
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        if (strstr(s->detail, refusals[i].words)) {
+            s->detail = arena_printf(s->arena, "field=%s: %s", refusals[i].field, s->detail);
+            return ERR_INVALID_INPUT;
+        }
+    return e;
+}
+
 enum err slurm_sbatch(struct slurm *s, char *const argv[], int64_t *job_id)
 {
     struct proc_result r;
@@ -70,7 +96,7 @@ enum err slurm_sbatch(struct slurm *s, char *const argv[], int64_t *job_id)
     if (e)
         return e;
     if (r.status != 0)
-        return failed(s, "sbatch", &r);
+        return sbatch_failed(s, &r);
     /* --parsable prints "ID" or "ID;CLUSTER" */
     size_t len = strspn(r.out, "0123456789");
     if (!jobstate_parse_id(r.out, len, job_id) || (r.out[len] != '\0' && !strchr(";\n", r.out[len]))) {

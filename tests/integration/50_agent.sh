@@ -194,7 +194,8 @@ agent submit
 check_agent_error "stdin not an object 400" 1 invalid_json
 IN='{"recipe": "simllm", "partition": "nosuchpartition"}'
 agent submit
-check_agent_error "sbatch refuses: 502 with its first line" 1 slurm_error "sbatch: error: invalid partition"
+check_agent_error "sbatch refuses the caller's partition: invalid_input naming it, with sbatch's line" 1 invalid_input \
+    "field=partition: sbatch: error: invalid partition"
 pending=$("${SSH[@]}" 'ls .aifb/state/pending | wc -l')
 [ "$pending" = 0 ] && pass "failed submits leave no pending folder" || fail "failed submits leave no pending folder" "$pending left"
 agent cancel 999999999

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A row and its SLURM job, both or neither, for services and runs (common/submit.c): a connection
+# A row and its SLURM job, both or neither, for services and runs (common/submit.c): sbatch's
+# refusal of a partition that does not exist is the caller's 400 naming the field; a connection
 # lost at the COMMIT of a submit answers 503 db_outcome_unknown, never retried, and the
 # reconciler cancels the job whose row was not committed (from the job's name).
 set -uo pipefail
@@ -13,6 +14,29 @@ sql() { PGOPTIONS='-c client_min_messages=warning' psql "$DSN" -X -At -v ON_ERRO
 OP=$(new_token operate)
 J='Content-Type: application/json'
 ensure_agent "$(getent passwd "$CUSER" | cut -d: -f6)/.aifb/bin/aifb-agent" "${AIFB_BIN:-$ROOT/build/bin}"
+jobs_now() { squeue -h -u "$CUSER" -o %i | sort; }
+slurm_errors() { # slurm_error answers counted by aifb-server and aifb-client
+    local app
+    for app in server client; do curl -s "$BASE/api/$app/v1/metrics"; done |
+        awk '/^aifb_errors_total\{code="slurm_error"\}/ { n += $2 } END { print n + 0 }'
+}
+
+echo "== a partition that does not exist: 400 naming it, sbatch's words in detail, nothing made"
+before_rows=$(sql "SELECT count(*) FROM services")
+before_jobs=$(jobs_now)
+before_errors=$(slurm_errors)
+auth "$OP" POST /api/server/v1/services -H "$J" --data '{"recipe":"simllm","partition":"nosuchpart","time_limit":"00:02:00"}'
+check_error "service: 400" 400 invalid_input
+check_detail "service: names partition" "field=partition"
+check_detail "service: sbatch says why" "invalid partition"
+auth "$OP" POST /api/client/v1/runs -H "$J" --data '{"target":{"url":"http://127.0.0.1:9"},"slurm":{"partition":"nosuchpart"},
+    "workload":{"model":"m","requests":1,"prompts":{"source":"inline","items":["hi"]}}}'
+check_error "run: 400" 400 invalid_input
+check_detail "run: names slurm.partition" "field=slurm.partition"
+[ "$(sql "SELECT count(*) FROM services")" = "$before_rows" ] && [ "$(jobs_now)" = "$before_jobs" ] &&
+    pass "no row and no job left" || fail "nothing made" "rows $(sql "SELECT count(*) FROM services") jobs $(jobs_now)"
+[ "$(slurm_errors)" = "$before_errors" ] && pass "not counted as a slurm_error" ||
+    fail "slurm_error counted" "$before_errors -> $(slurm_errors)"
 
 # stall TABLE: COMMIT of a row named stall-at-commit takes 3 s (a deferred constraint trigger), so
 # that the backend can be terminated while the app waits for COMMIT's answer.

@@ -29,8 +29,8 @@ static void put(const char *path, const char *text, mode_t mode)
     ck_assert_int_eq(chmod(path, mode), 0);
 }
 
-/* A recipe "tiny" with no parameters, and an sbatch that answers job 4242 (or fails with FAKE_FAIL
- * set), first in PATH. */
+/* A recipe "tiny" with no parameters, and an sbatch that answers job 4242 (or fails saying
+ * "sbatch: error: $FAKE_FAIL" when that is set), first in PATH. */
 static void setup(void)
 {
     const char *why;
@@ -51,7 +51,7 @@ static void setup(void)
                      "printf '%%s\\n' \"$@\" > '%s/argv'\n"
                      "if [ -d '%s/logs/tiny' ] && [ ! -L '%s/logs/tiny' ]; then echo yes; else echo no; fi"
                      " > '%s/folder'\n"
-                     "if [ -n \"$FAKE_FAIL\" ]; then echo 'sbatch: error: invalid partition' >&2; exit 1; fi\n"
+                     "if [ -n \"$FAKE_FAIL\" ]; then echo \"sbatch: error: $FAKE_FAIL\" >&2; exit 1; fi\n"
                      "echo 4242\n",
                      tmpdir, state, state, tmpdir),
         0700);
@@ -72,7 +72,7 @@ static void teardown(void)
 START_TEST(test_argv_logs_per_recipe)
 {
     struct submit_opts o = {.recipe = "vllm", .job_name = "aifb-svc-3", .partition = "gpu"};
-    char **v = submit_argv(arena, &o, "/s", "/s/pending/x/script.sh");
+    const char **v = submit_argv(arena, &o, "/s", "/s/pending/x/script.sh");
     static const char *const want[] = {"sbatch",
                                        "--parsable",
                                        "--job-name=aifb-svc-3",
@@ -164,14 +164,21 @@ END_TEST
 START_TEST(test_submit_sbatch_fails)
 {
     json_t *reply;
-    ck_assert_int_eq(setenv("FAKE_FAIL", "1", 1), 0);
+    ck_assert_int_eq(setenv("FAKE_FAIL", "Slurm is down", 1), 0);
     ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_SLURM_ERROR);
-    ck_assert_str_eq(ag.detail, "sbatch: error: invalid partition");
+    ck_assert_str_eq(ag.detail, "sbatch: error: Slurm is down");
     json_t *line = audit_line();
     ck_assert_ptr_null(json_object_get(line, "job_id")); /* sbatch gave none */
     ck_assert_str_eq(json_string_value(json_object_get(line, "job_name")), "mine");
     ck_assert_str_eq(json_string_value(json_object_get(line, "outcome")), "slurm_error");
     json_decref(line);
+    /* an option of the caller's that the cluster refuses: the caller's mistake, naming the field */
+    ck_assert_int_eq(setenv("FAKE_FAIL", "invalid partition specified: nope", 1), 0);
+    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_INVALID_INPUT);
+    ck_assert_str_eq(ag.detail, "field=partition: sbatch: error: invalid partition specified: nope");
+    ck_assert_int_eq(setenv("FAKE_FAIL", "Invalid --time specification", 1), 0);
+    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_INVALID_INPUT);
+    ck_assert_str_eq(ag.detail, "field=time_limit: sbatch: error: Invalid --time specification");
 }
 END_TEST
 
