@@ -13,7 +13,10 @@ static const struct field id_param[] = {F_ID("id"), F_END};
 
 static const struct field target_body[] = {
     F_ENUM("kind", F_REQ, kinds),
-    F_STR("address", F_REQ, 3, 259, "^[A-Za-z0-9._-]{1,253}:[0-9]{1,5}$"),
+    /* host:port, the port in 1..65535 (Prometheus refuses the target otherwise) */
+    F_STR("address", F_REQ, 3, 259,
+          "^[A-Za-z0-9._-]{1,253}:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+          ")$"),
     F_STR("metrics_path", F_OPT, 1, 256, "^/[A-Za-z0-9._/-]*$"),
     /* Prometheus's label names, less its reserved __ ones */
     F_MAP("labels", F_OPT, 32, "^([a-zA-Z]|_[a-zA-Z0-9])[a-zA-Z0-9_]{0,62}$"),

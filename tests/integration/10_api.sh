@@ -141,6 +141,15 @@ check_error "targets create duplicate 409" 409 conflict
 auth "$OPERATE" POST /api/monitoring/v1/targets -H 'Content-Type: application/json' --data '{"kind":"exporter","address":"$(touch /tmp/x):1"}'
 check_error "targets create bad address 400" 400 invalid_input
 check_detail "address named" "field=address"
+for bad in 99999 0 65536 00080; do
+    auth "$OPERATE" POST /api/monitoring/v1/targets -H 'Content-Type: application/json' \
+        --data "{\"kind\":\"exporter\",\"address\":\"127.0.0.1:$bad\"}"
+    check_error "targets create with port $bad: 400" 400 invalid_input
+    check_detail "port $bad: address named" "field=address"
+done
+auth "$OPERATE" POST /api/monitoring/v1/targets -H 'Content-Type: application/json' --data '{"kind":"exporter","address":"h:65535"}'
+check "targets create with port 65535: 201" 201
+auth "$OPERATE" DELETE "/api/monitoring/v1/targets/$(jq -r .id <<<"$BODY")"
 auth "$OPERATE" POST /api/monitoring/v1/targets -H 'Content-Type: application/json' --data '{"kind":"exporter","address":"h:1","labels":{"bad-name":"x"}}'
 check_error "targets create bad label name 400" 400 invalid_input
 check_detail "label named" "field=labels[bad-name]"
