@@ -20,3 +20,17 @@ ALTER TABLE runs DROP CONSTRAINT runs_state_check,
 DROP INDEX runs_state;
 CREATE INDEX runs_state ON runs (state) WHERE NOT job_state_terminal(state);
 
+-- The log files a retention cut takes (aifb-logs's retention, and its dry run): every file older
+-- than p_days (NULL: no age limit), then, the newest kept first, every file past p_bytes in all
+-- (NULL: no size limit).
+CREATE FUNCTION log_retention_cut(p_days float8, p_bytes bigint)
+RETURNS TABLE (id bigint, path text, size_bytes bigint, modified_at timestamptz) LANGUAGE sql STABLE AS $$
+    SELECT f.id, f.path, f.size_bytes, f.modified_at FROM log_files f
+     WHERE p_days IS NOT NULL AND f.modified_at < now() - make_interval(secs => p_days * 86400)
+    UNION
+    SELECT x.id, x.path, x.size_bytes, x.modified_at FROM (
+        SELECT f.id, f.path, f.size_bytes, f.modified_at,
+               sum(f.size_bytes) OVER (ORDER BY f.modified_at DESC, f.id DESC) AS kept
+          FROM log_files f) x
+     WHERE p_bytes IS NOT NULL AND x.kept > p_bytes
+$$;

@@ -15,38 +15,51 @@
 #include "req.h"
 #include "sync.h"
 
-static const struct db_stmt st_cut = DB_STMT(
-    "retention_cut",
-    "WITH v AS (SELECT id, path FROM log_files WHERE $1::float8 IS NOT NULL"
-    "   AND modified_at < now() - make_interval(secs => $1::float8 * 86400)"
-    "  UNION SELECT id, path FROM (SELECT id, path, sum(size_bytes) OVER (ORDER BY modified_at DESC, id DESC) AS kept"
-    "   FROM log_files) x WHERE $2::bigint IS NOT NULL AND kept > $2::bigint),"
-    " t AS (INSERT INTO log_tombstones (path, reason) SELECT path, 'retention' FROM v"
-    "   ON CONFLICT (path) DO UPDATE SET reason = 'retention', deleted_at = now())"
-    " DELETE FROM log_files f USING v WHERE f.id = v.id RETURNING f.path, f.size_bytes",
-    2, false);
+static const struct db_stmt st_cut =
+    DB_STMT("retention_cut",
+            "WITH v AS (SELECT id, path FROM log_retention_cut($1::float8, $2::bigint)),"
+            " t AS (INSERT INTO log_tombstones (path, reason) SELECT path, 'retention' FROM v"
+            "   ON CONFLICT (path) DO UPDATE SET reason = 'retention', deleted_at = now())"
+            " DELETE FROM log_files f USING v WHERE f.id = v.id RETURNING f.path, f.size_bytes",
+            2, false);
+static const struct db_stmt st_preview =
+    DB_STMT("retention_preview",
+            "SELECT path, size_bytes FROM log_retention_cut($1::float8, $2::bigint) ORDER BY modified_at, id", 2, true);
 
-enum err retention_run(struct app *app, struct arena *a, const char *max_age_days, const char *max_bytes,
-                       int64_t *files, int64_t *bytes, const char **detail)
+/* Adds what res names (path, size) to *files, *bytes and, up to RETENTION_LIST_MAX, to list. */
+static void tally(PGresult *res, struct retention_cut *cut)
 {
-    *files = *bytes = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        cut->files++;
+        cut->bytes += db_int(res, i, 1);
+        if (cut->list && json_array_size(cut->list) < RETENTION_LIST_MAX)
+            json_array_append_new(cut->list, json_pack("{s:s, s:I}", "path", PQgetvalue(res, i, 0), "size_bytes",
+                                                       (json_int_t)db_int(res, i, 1)));
+    }
+}
+
+enum err retention_run(struct app *app, struct arena *a, const char *max_age_days, const char *max_bytes, bool dry_run,
+                       struct retention_cut *cut, const char **detail)
+{
+    cut->files = cut->bytes = 0;
     if (!max_age_days && !max_bytes)
         return ERR_OK;
     const char *p[] = {max_age_days, max_bytes};
     PGresult *res;
-    enum err e = db_exec(app->db, a, &st_cut, p, &res, detail);
+    enum err e = db_exec(app->db, a, dry_run ? &st_preview : &st_cut, p, &res, detail);
     if (e)
         return e;
+    tally(res, cut);
+    if (dry_run)
+        return ERR_OK;
     const char *root = mirror_root(app);
     for (int i = 0; i < PQntuples(res); i++) {
         const char *why;
         if (mirror_unlink(root, PQgetvalue(res, i, 0), &why) < 0 && errno != ENOENT)
             log_warn("logs: retention: %s: %s", PQgetvalue(res, i, 0), why);
-        (*files)++;
-        *bytes += db_int(res, i, 1);
     }
-    if (*files)
-        log_info("logs: retention removed %" PRId64 " files, %" PRId64 " bytes", *files, *bytes);
+    if (cut->files)
+        log_info("logs: retention removed %" PRId64 " files, %" PRId64 " bytes", cut->files, cut->bytes);
     return ERR_OK;
 }
 
@@ -66,25 +79,30 @@ void retention_tick(struct app *app, struct arena *a)
 {
     const char *days = limit(app, "logs.retention_days", 36500);
     const char *bytes = limit(app, "logs.retention_max_bytes", INT64_MAX);
-    int64_t files, freed;
+    struct retention_cut cut = {0};
     const char *detail;
     if (days || bytes)
-        retention_run(app, a, days, bytes, &files, &freed, &detail);
+        retention_run(app, a, days, bytes, false, &cut, &detail);
 }
 
 enum err h_retention(struct req *r)
 {
     const char *days = req_body_text(r, "max_age_days");
     const char *bytes = req_body_text(r, "max_total_bytes");
+    bool dry_run = json_is_true(json_object_get(r->body, "dry_run"));
     if (!days && !bytes)
         return req_fail(r, ERR_INVALID_INPUT, "field=max_age_days: give max_age_days, max_total_bytes or both");
-    if (!sync_lock(r->app, r->arena))
+    if (!dry_run && !sync_lock(r->app, r->arena))
         return req_fail(r, ERR_SYNC_RUNNING, "a sync or cleanup is running in another worker");
-    int64_t files, freed;
-    enum err e = retention_run(r->app, r->arena, days, bytes, &files, &freed, &r->detail);
-    sync_unlock(r->app, r->arena);
+    struct retention_cut cut = {.list = req_own_json(r, json_array())};
+    enum err e = retention_run(r->app, r->arena, days, bytes, dry_run, &cut, &r->detail);
+    if (!dry_run)
+        sync_unlock(r->app, r->arena);
     if (e)
         return e;
-    json_t *j = json_pack("{s:I, s:I}", "files_deleted", (json_int_t)files, "bytes_freed", (json_int_t)freed);
+    json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O, s:b}", "dry_run", dry_run, "files", (json_int_t)cut.files,
+                          "bytes", (json_int_t)cut.bytes, "files_deleted", (json_int_t)(dry_run ? 0 : cut.files),
+                          "bytes_freed", (json_int_t)(dry_run ? 0 : cut.bytes), "paths", cut.list, "paths_truncated",
+                          cut.files > (int64_t)json_array_size(cut.list));
     return reply_json(r, 200, j); /* takes j */
 }

@@ -6,6 +6,8 @@
 #ifndef AIFB_LOGS_RETENTION_H
 #define AIFB_LOGS_RETENTION_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -14,15 +16,26 @@
 struct app;
 struct req;
 
+/* The paths a cut lists, at most; its files and bytes count them all. */
+#define RETENTION_LIST_MAX 1000
+
+/* What a cut took (or, in a dry run, would take). */
+struct retention_cut {
+    int64_t files, bytes;
+    json_t *list; /* when not NULL, [{"path","size_bytes"}] of the first RETENTION_LIST_MAX, oldest first */
+};
+
 /* Deletes what is past max_age_days (NULL: no age limit) or max_bytes (NULL: no size limit), index and
- * mirror; *files and *bytes say how much. The caller holds the logs lock. */
-enum err retention_run(struct app *app, struct arena *a, const char *max_age_days, const char *max_bytes,
-                       int64_t *files, int64_t *bytes, const char **detail);
+ * mirror, and says in *cut what went; with dry_run only says what would go. The caller holds the
+ * logs lock unless dry_run. */
+enum err retention_run(struct app *app, struct arena *a, const char *max_age_days, const char *max_bytes, bool dry_run,
+                       struct retention_cut *cut, const char **detail);
 
 /* The tick's share: the configured limits, when either is set. The caller holds the logs lock. */
 void retention_tick(struct app *app, struct arena *a);
 
-/* POST /v1/retention {"max_age_days"?, "max_total_bytes"?}: one cleanup now. */
+/* POST /v1/retention {"max_age_days"?, "max_total_bytes"?, "dry_run"?}: one cleanup now, or with
+ * dry_run what it would delete; the answer says how many files and bytes, and lists their paths. */
 enum err h_retention(struct req *r);
 
 #endif

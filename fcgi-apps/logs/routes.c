@@ -46,6 +46,7 @@ static const struct field retention_body[] = {
     /* above 0: 0 would delete everything (in the configuration, 0 means no limit) */
     F_NUM("max_age_days", F_OPT, 0.0001, 36500),
     F_INT("max_total_bytes", F_OPT, 1, INT64_MAX),
+    F_BOOL("dry_run", F_OPT),
     F_END,
 };
 

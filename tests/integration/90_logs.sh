@@ -260,8 +260,19 @@ check_error "retention with an age of 0 (everything) 400" 400 invalid_input
 auth "$OP" POST "$L/retention" -H "$J" --data '{"max_age_days": 36500}'
 check_json "retention by a wide age deletes nothing" '.files_deleted == 0'
 newest=$(sql "SELECT size_bytes FROM log_files ORDER BY modified_at DESC, id DESC LIMIT 1")
+want_bytes=$(sql "SELECT sum(size_bytes) FROM (SELECT size_bytes FROM log_files ORDER BY modified_at DESC, id DESC OFFSET 1) x")
+oldest=$(sql "SELECT path FROM log_files ORDER BY modified_at, id LIMIT 1")
+stones=$(sql "SELECT count(*) FROM log_tombstones")
+auth "$OP" POST "$L/retention" -H "$J" --data "{\"max_total_bytes\": $newest, \"dry_run\": true}"
+check "retention dry run 200" 200
+check_json "a dry run says what would go: files, bytes and paths, oldest first" \
+    ".dry_run == true and .files == $((before - 1)) and .bytes == $want_bytes and .files_deleted == 0 and
+     (.paths | length) == $((before - 1)) and .paths[0].path == \"$oldest\" and .paths_truncated == false"
+[ "$(sql "SELECT count(*) FROM log_files")" = "$before" ] && [ "$(sql "SELECT count(*) FROM log_tombstones")" = "$stones" ] &&
+    pass "and deletes nothing, tombstones nothing" || fail "dry run deleted" "$(sql "SELECT count(*) FROM log_files")"
 auth "$OP" POST "$L/retention" -H "$J" --data "{\"max_total_bytes\": $newest}"
 check_json "retention by size keeps only the newest file" ".files_deleted == $((before - 1))"
+check_json "and its answer names what went" ".dry_run == false and .files == $((before - 1)) and .bytes_freed == $want_bytes and (.paths | map(.path) | index(\"$oldest\")) != null"
 [ "$(sql "SELECT count(*) FROM log_files")" = 1 ] && pass "one file left in the index" ||
     fail "retention" "$(sql "SELECT count(*) FROM log_files")"
 finish
