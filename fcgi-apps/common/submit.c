@@ -23,6 +23,41 @@ static const struct db_stmt st_hold =
 static const struct db_stmt st_try_hold = DB_STMT(
     "submit_try_hold", "SELECT pg_try_advisory_xact_lock(hashtext($1), ($2::bigint % 2147483648)::int)", 2, false);
 
+/* This process's sweeps, per kind: when the last ran, and whether one is wanted now (a submit of
+ * this process ended with an unknown outcome). */
+static struct {
+    char kind[8];
+    double at;
+    bool wanted;
+} sweeps[4];
+
+static size_t sweep_of(const char *kind)
+{
+    size_t i = 0;
+    for (; i + 1 < sizeof(sweeps) / sizeof(sweeps[0]) && sweeps[i].kind[0]; i++)
+        if (strcmp(sweeps[i].kind, kind) == 0)
+            return i;
+    snprintf(sweeps[i].kind, sizeof(sweeps[i].kind), "%s", kind);
+    return i;
+}
+
+static void want_sweep(const char *kind)
+{
+    sweeps[sweep_of(kind)].wanted = true;
+}
+
+/* Due when wanted, at the process's first chance, and every SUBMIT_SWEEP_S seconds after. */
+static bool due(const char *kind)
+{
+    size_t i = sweep_of(kind);
+    double now = mono_now();
+    if (!sweeps[i].wanted && sweeps[i].at && now - sweeps[i].at < SUBMIT_SWEEP_S)
+        return false;
+    sweeps[i].at = now;
+    sweeps[i].wanted = false;
+    return true;
+}
+
 struct submit_tx {
     struct req *r;
     const struct submit *s;
@@ -79,6 +114,7 @@ enum err submit_job(struct req *r, const struct submit *s, int64_t *id, int64_t 
                                  " cancelled within a minute unless the row was committed",
                                  r->detail, t.id, t.job, t.tag, t.id);
         log_warn("submit: %s", r->detail);
+        want_sweep(s->kind);
     } else if (e && t.job > 0) { /* the job runs but its row is gone: take it back */
         const char *arg[] = {num(r->arena, t.job)};
         const char *ignored;
@@ -148,28 +184,6 @@ static void settle(struct settle_tx *t, const json_t *job)
         log_warn("submit: sweep: cannot cancel job %s (%s-%s), which has no row: %s", arg[0], t->tag, t->id, detail);
     else
         log_warn("submit: sweep: cancelled job %s (%s-%s): its row was never committed", arg[0], t->tag, t->id);
-}
-
-/* When this process last swept each kind. */
-static struct {
-    char kind[8];
-    double at;
-} swept[4];
-
-static bool due(const char *kind)
-{
-    double now = mono_now();
-    for (size_t i = 0; i < sizeof(swept) / sizeof(swept[0]); i++) {
-        if (!swept[i].kind[0])
-            snprintf(swept[i].kind, sizeof(swept[i].kind), "%s", kind);
-        if (strcmp(swept[i].kind, kind) != 0)
-            continue;
-        if (swept[i].at && now - swept[i].at < SUBMIT_SWEEP_S)
-            return false;
-        swept[i].at = now;
-        return true;
-    }
-    return false;
 }
 
 void submit_sweep(struct app *app, struct arena *a, const char *kind, const struct db_stmt *exists)

@@ -36,10 +36,12 @@ enum err submit_job(struct req *r, const struct submit *s, int64_t *id, int64_t 
 
 /* Cancels this agent's live jobs named aifb-<kind>-<id> whose row does not exist: exists takes
  * $1 = id and answers a row when it does. A row whose submit is still open is left alone (the
- * submit holds a transaction lock on it). Runs at most once every SUBMIT_SWEEP_S seconds per
- * process; call it from the periodic work, under its lock. */
+ * submit holds a transaction lock on it). It asks the agent for its job list (a handful of SLURM
+ * commands on the login node), so it runs when this process's submit_job left an outcome unknown,
+ * at the process's first call, and every SUBMIT_SWEEP_S seconds (for a process that died before
+ * it could sweep); otherwise it returns at once. Call it from the periodic work, under its lock. */
 void submit_sweep(struct app *app, struct arena *a, const char *kind, const struct db_stmt *exists);
 
-#define SUBMIT_SWEEP_S 15.0
+#define SUBMIT_SWEEP_S 600.0
 
 #endif
