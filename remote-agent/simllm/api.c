@@ -236,10 +236,14 @@ static int parse_stream(const json_t *obj, struct api_request *out, struct api_e
     if (json_is_object(so)) {
         if (!out->stream)
             return fail(e, 400, "Stream options can only be defined when `stream=True`.");
-        const json_t *iu = json_object_get(so, "include_usage");
+        const json_t *iu = json_object_get(so, "include_usage"), *cu = json_object_get(so, "continuous_usage_stats");
         if (iu && !json_is_boolean(iu) && !json_is_null(iu))
             return fail(e, 400, "stream_options.include_usage: expected a boolean or null");
+        if (cu && !json_is_boolean(cu) && !json_is_null(cu))
+            return fail(e, 400, "stream_options.continuous_usage_stats: expected a boolean or null");
         out->include_usage = json_is_true(iu);
+        /* as vLLM: continuous usage only along with include_usage */
+        out->continuous_usage = out->include_usage && json_is_true(cu);
     }
     if (int_or(obj, "n", 1) != 1)
         return fail(e, 400, "n: aifb-simllm generates one choice per request (n=1)");
@@ -339,15 +343,34 @@ static int stamp_member(struct buf *out, const struct api_stamp *s)
                       s->arrival_ns, s->scheduled_ns, s->first_token_ns, s->last_token_ns);
 }
 
-int api_event_role(struct buf *out, const struct api_ident *id)
+static int usage_member(struct buf *out, int64_t prompt, int64_t completion, bool details)
+{
+    return buf_printf(out,
+                      "\"usage\":{\"prompt_tokens\":%" PRId64 ",\"total_tokens\":%" PRId64
+                      ",\"completion_tokens\":%" PRId64 "%s}",
+                      prompt, prompt + completion, completion, details ? ",\"prompt_tokens_details\":null" : "");
+}
+
+/* ",\"usage\":{...}" when usage is given (continuous_usage_stats), nothing otherwise. */
+static int continuous_usage(struct buf *out, const struct api_usage *usage)
+{
+    if (!usage)
+        return 0;
+    return buf_puts(out, ",") | usage_member(out, usage->prompt_tokens, usage->completion_tokens, false);
+}
+
+int api_event_role(struct buf *out, const struct api_ident *id, const struct api_usage *usage)
 {
     int rc = chunk_head(out, id);
     rc |= buf_puts(out, "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
-                        "\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+                        "\"logprobs\":null,\"finish_reason\":null}]");
+    rc |= continuous_usage(out, usage);
+    rc |= buf_puts(out, "}\n\n");
     return rc ? -1 : 0;
 }
 
-int api_event_token(struct buf *out, const struct api_ident *id, int64_t i, bool last, const struct api_stamp *stamp)
+int api_event_token(struct buf *out, const struct api_ident *id, int64_t i, int64_t n, bool last,
+                    const struct api_usage *usage, const struct api_stamp *stamp)
 {
     /* Pieces, not printf: this runs once per token of every stream. vLLM sends stop_reason in every
      * completion chunk but only in the last chat chunk. */
@@ -361,22 +384,19 @@ int api_event_token(struct buf *out, const struct api_ident *id, int64_t i, bool
     };
     int chat = id->kind == API_CHAT;
     char num[24];
-    int n = snprintf(num, sizeof(num), "%" PRId64, i);
+    int k = snprintf(num, sizeof(num), "%" PRId64, i);
     int rc = chunk_head(out, id);
     rc |= buf_puts(out, open[chat]);
-    rc |= buf_append(out, num, n > 0 ? (size_t)n : 0);
+    rc |= buf_append(out, num, k > 0 ? (size_t)k : 0);
+    for (int64_t j = i + 1; j < i + n && rc == 0; j++) { /* the chunk's other tokens (--tokens-per-chunk) */
+        k = snprintf(num, sizeof(num), " tok%" PRId64, j);
+        rc |= buf_append(out, num, k > 0 ? (size_t)k : 0);
+    }
     rc |= buf_puts(out, close[chat][last]);
+    rc |= continuous_usage(out, usage);
     rc |= stamp_member(out, stamp);
     rc |= buf_puts(out, "}\n\n");
     return rc ? -1 : 0;
-}
-
-static int usage_member(struct buf *out, int64_t prompt, int64_t completion, bool details)
-{
-    return buf_printf(out,
-                      "\"usage\":{\"prompt_tokens\":%" PRId64 ",\"total_tokens\":%" PRId64
-                      ",\"completion_tokens\":%" PRId64 "%s}",
-                      prompt, prompt + completion, completion, details ? ",\"prompt_tokens_details\":null" : "");
 }
 
 int api_event_usage(struct buf *out, const struct api_ident *id, int64_t prompt_tokens, int64_t completion_tokens,

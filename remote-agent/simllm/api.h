@@ -22,7 +22,8 @@ struct api_request {
     int64_t prompt_tokens;
     int64_t max_tokens;
     bool stream;
-    bool include_usage; /* stream_options.include_usage */
+    bool include_usage;    /* stream_options.include_usage */
+    bool continuous_usage; /* and stream_options.continuous_usage_stats: usage in every chunk (vLLM's) */
 };
 
 /* A refusal in vLLM's terms: the HTTP status (400 or 404), the error type and a message. */
@@ -60,15 +61,23 @@ struct api_stamp {
     int64_t last_token_ns;  /* its last token was written */
 };
 
+/* The counts a chunk's "usage" member gives (continuous_usage_stats): completion tokens so far. */
+struct api_usage {
+    int64_t prompt_tokens, completion_tokens;
+};
+
 /* The text of token i: " tok<i>". Returns the length written (out holds 32 bytes). */
 size_t api_token_text(int64_t i, char out[32]);
 
 /* Stream events, each appended to out as "data: <json>\n\n". Each returns 0 or -1 (out's cap).
  * role: the chat chunk with {"role":"assistant","content":""}, sent with the first token.
- * token: token i's chunk; last carries finish_reason "length"; stamp, when not NULL, is added as
- * "aifb_sim". usage: the include_usage chunk with "choices":[] and its stamp (or NULL). done: [DONE]. */
-int api_event_role(struct buf *out, const struct api_ident *id);
-int api_event_token(struct buf *out, const struct api_ident *id, int64_t i, bool last, const struct api_stamp *stamp);
+ * token: the chunk of tokens i .. i + n - 1 (n >= 1: their texts one after the other); last carries
+ * finish_reason "length". In both, usage (or NULL) adds vLLM's continuous "usage" member after
+ * "choices", and in token, stamp (or NULL) adds "aifb_sim". usage: the include_usage chunk with
+ * "choices":[] and its stamp (or NULL). done: [DONE]. */
+int api_event_role(struct buf *out, const struct api_ident *id, const struct api_usage *usage);
+int api_event_token(struct buf *out, const struct api_ident *id, int64_t i, int64_t n, bool last,
+                    const struct api_usage *usage, const struct api_stamp *stamp);
 int api_event_usage(struct buf *out, const struct api_ident *id, int64_t prompt_tokens, int64_t completion_tokens,
                     const struct api_stamp *stamp);
 int api_event_done(struct buf *out);

@@ -1,6 +1,7 @@
 /* gen: the life of one simulated request. Due times come from sim (first token at scheduled + TTFT,
  * each next at the previous due time + ITL), so that a late wake-up delays one write but never the
- * schedule; metrics observe the times the writes actually happened, as vLLM observes its own. */
+ * schedule; metrics observe the times the tokens were made, as vLLM observes its own. A stream writes
+ * a chunk when --tokens-per-chunk tokens are made (or the last one). */
 #include "gen.h"
 
 #include <inttypes.h>
@@ -25,6 +26,7 @@ struct gen {
     int64_t arrival, due; /* CLOCK_MONOTONIC */
     int64_t last_at;      /* when the previous token was written */
     int64_t emitted;      /* tokens generated so far */
+    int64_t written;      /* of them, those a stream chunk has carried */
     int64_t cut_after;    /* tokens before the cut; -1: not cut */
     bool running;
 };
@@ -135,16 +137,25 @@ static void write_stream_head(struct gen *g)
                     extra);
 }
 
-/* Writes token g->emitted of a stream, and when it is the last one the usage chunk, [DONE] and the
- * end of the body. Returns conn_flush's result. */
-static int write_stream_token(struct gen *g, bool last)
+/* Writes the tokens made since the last chunk as one chunk (the first also stamps first_token_ns),
+ * and after the last one the usage chunk, [DONE] and the end of the body. Returns conn_flush's result. */
+static int write_stream_chunk(struct gen *g, bool last)
 {
     struct buf *sc = &g->e->scratch;
     const struct api_ident *id = &g->ident;
     bool usage = g->req.include_usage;
-    if (id->kind == API_CHAT && g->emitted == 0)
-        put_event(g, api_event_role(sc, id));
-    put_event(g, api_event_token(sc, id, g->emitted, last, last && !usage ? &g->stamp : NULL));
+    int64_t rt = loop_realtime();
+    struct api_usage so_far = {g->req.prompt_tokens, g->written};
+    const struct api_usage *cont = g->req.continuous_usage ? &so_far : NULL;
+    if (g->written == 0)
+        g->stamp.first_token_ns = rt;
+    g->stamp.last_token_ns = rt;
+    if (id->kind == API_CHAT && g->written == 0)
+        put_event(g, api_event_role(sc, id, cont));
+    so_far.completion_tokens = g->emitted;
+    put_event(
+        g, api_event_token(sc, id, g->written, g->emitted - g->written, last, cont, last && !usage ? &g->stamp : NULL));
+    g->written = g->emitted;
     if (last) {
         if (usage)
             put_event(g, api_event_usage(sc, id, g->req.prompt_tokens, g->req.max_tokens, &g->stamp));
@@ -170,18 +181,21 @@ static int write_body(struct gen *g)
     return conn_flush(g->c);
 }
 
-/* Records token g->emitted as generated now; the stamp's times are those of its write. */
+/* Records token g->emitted as generated now. A whole answer's stamp has its tokens' times (a
+ * stream's has its chunks' writes). */
 static void count_token(struct gen *g, int64_t now)
 {
     struct vmetrics *m = &g->e->metrics;
-    int64_t rt = loop_realtime();
-    if (g->emitted == 0) {
+    if (g->emitted == 0)
         vmetrics_first_token(m, seconds(now - g->arrival), g->req.prompt_tokens);
-        g->stamp.first_token_ns = rt;
-    } else {
+    else
         vmetrics_next_token(m, seconds(now - g->last_at));
+    if (!g->req.stream) {
+        int64_t rt = loop_realtime();
+        if (g->emitted == 0)
+            g->stamp.first_token_ns = rt;
+        g->stamp.last_token_ns = rt;
     }
-    g->stamp.last_token_ns = rt;
     g->last_at = now;
 }
 
@@ -198,12 +212,12 @@ static void on_due(void *arg)
     }
     bool last = g->emitted + 1 == g->req.max_tokens;
     count_token(g, loop_now());
-    int rc = 0;
-    if (g->req.stream)
-        rc = write_stream_token(g, last);
-    else if (last)
-        rc = write_body(g);
     g->emitted++;
+    int rc = 0;
+    if (g->req.stream && (last || g->emitted - g->written >= g->e->cfg.tokens_per_chunk))
+        rc = write_stream_chunk(g, last);
+    else if (!g->req.stream && last)
+        rc = write_body(g);
     if (rc < 0)
         return; /* the connection's abort hook ends g */
     if (!last) {

@@ -28,13 +28,15 @@ static void usage(FILE *f)
                "  --ttft-per-token-ms MS   added per prompt token (0)\n"
                "  --itl-ms MS              time between tokens (10)\n"
                "  --itl-spread-ms MS       each gap uniform in itl +- spread (0)\n"
+               "  --tokens-per-chunk N     tokens in each stream chunk, the last one the rest (1)\n"
                "  --max-num-seqs N         running requests at most; others wait FIFO (256)\n"
                "  --seed N                 seed of every random draw (0)\n"
                "  --error-rate P           fraction of generation requests answered 500 (0)\n"
                "  --cut-rate P             fraction of streams cut after half their tokens (0)\n"
                "  --max-conns N            open connections at most (20000)\n"
                "  --log-level LEVEL        debug, info, warn or error (info)\n"
-               "Prompt tokens: token ids count one each; text counts ceil(bytes / 4).\n");
+               "Prompt tokens: token ids count one each; text counts ceil(bytes / 4). A stream sends\n"
+               "usage in every chunk when asked with stream_options.continuous_usage_stats.\n");
 }
 
 static int parse_num(const char *name, const char *s, double lo, double hi, double *out)
@@ -73,6 +75,7 @@ static const struct option longopts[] = {
     {"ttft-per-token-ms", required_argument, NULL, 'T'},
     {"itl-ms", required_argument, NULL, 'i'},
     {"itl-spread-ms", required_argument, NULL, 'S'},
+    {"tokens-per-chunk", required_argument, NULL, 'k'},
     {"max-num-seqs", required_argument, NULL, 'n'},
     {"seed", required_argument, NULL, 's'},
     {"error-rate", required_argument, NULL, 'e'},
@@ -115,6 +118,8 @@ static int take_int(int ch, const char *arg, struct server_options *o)
             return -1;
         o->sim.seed = (uint64_t)v;
         return 0;
+    case 'k':
+        return parse_int("tokens-per-chunk", arg, 1, 1 << 20, &o->sim.tokens_per_chunk);
     default:
         if (parse_int("max-conns", arg, 1, 1 << 24, &v) < 0)
             return -1;
@@ -159,6 +164,7 @@ static int take_option(int ch, const char *arg, struct server_options *o)
     case 'L':
     case 'n':
     case 's':
+    case 'k':
     case 'C':
         return take_int(ch, arg, o);
     case 't':
@@ -190,7 +196,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
         .model = "aifb/sim-model",
         .max_model_len = 4096,
         .max_conns = 20000,
-        .sim = {.ttft_ns = 20 * SIM_NS_PER_MS, .itl_ns = 10 * SIM_NS_PER_MS, .max_num_seqs = 256}};
+        .sim = {
+            .ttft_ns = 20 * SIM_NS_PER_MS, .itl_ns = 10 * SIM_NS_PER_MS, .max_num_seqs = 256, .tokens_per_chunk = 1}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         int rc = take_option(ch, optarg, o);

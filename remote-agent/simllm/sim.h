@@ -17,6 +17,7 @@ struct sim_config {
     int64_t ttft_per_token_ns; /* added per prompt token */
     int64_t itl_ns;            /* between tokens */
     int64_t itl_spread_ns;     /* each gap is itl_ns + uniform[-spread, +spread] */
+    int64_t tokens_per_chunk;  /* tokens a stream chunk carries (the last one the rest); 1 as vLLM */
     int max_num_seqs;          /* running sequences at most; the rest wait */
     uint64_t seed;
     double error_rate; /* fraction of generation requests answered 500 */

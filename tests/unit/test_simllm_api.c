@@ -97,6 +97,20 @@ START_TEST(test_stream_options)
                      0);
     ck_assert(req.stream);
     ck_assert(req.include_usage);
+    ck_assert(!req.continuous_usage);
+    ck_assert_int_eq(parse(API_CHAT,
+                           "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stream\":true,\"stream_options\":"
+                           "{\"include_usage\":true,\"continuous_usage_stats\":true}}"),
+                     0);
+    ck_assert(req.include_usage && req.continuous_usage);
+    /* as vLLM: continuous usage only along with include_usage */
+    ck_assert_int_eq(parse(API_COMPLETION, "{\"prompt\":\"a\",\"stream\":true,\"stream_options\":"
+                                           "{\"continuous_usage_stats\":true}}"),
+                     0);
+    ck_assert(!req.continuous_usage);
+    refused(API_COMPLETION,
+            "{\"prompt\":\"a\",\"stream\":true,\"stream_options\":{\"continuous_usage_stats\":\"yes\"}}", 400,
+            "continuous_usage_stats");
     ck_assert_int_eq(parse(API_COMPLETION, "{\"prompt\":\"a\",\"stream\":true,\"stream_options\":null}"), 0);
     ck_assert(!req.include_usage);
     ck_assert_int_eq(parse(API_COMPLETION, "{\"prompt\":\"a\",\"stream\":null}"), 0);
@@ -184,11 +198,11 @@ START_TEST(test_completion_chunks)
     struct buf b;
     buf_init(&b, 4096);
     struct api_ident id = ident(API_COMPLETION);
-    ck_assert_int_eq(api_event_token(&b, &id, 0, false, NULL), 0);
+    ck_assert_int_eq(api_event_token(&b, &id, 0, 1, false, NULL, NULL), 0);
     ck_assert_str_eq(buf_cstr(&b), CMPL_HEAD "\"choices\":[{\"index\":0,\"text\":\" tok0\",\"logprobs\":null,"
                                              "\"finish_reason\":null,\"stop_reason\":null}]}\n\n");
     buf_clear(&b);
-    ck_assert_int_eq(api_event_token(&b, &id, 15, true, &stamp), 0);
+    ck_assert_int_eq(api_event_token(&b, &id, 15, 1, true, NULL, &stamp), 0);
     ck_assert_str_eq(buf_cstr(&b), CMPL_HEAD "\"choices\":[{\"index\":0,\"text\":\" tok15\",\"logprobs\":null,"
                                              "\"finish_reason\":\"length\",\"stop_reason\":null}]" STAMP "}\n\n");
     buf_clear(&b);
@@ -207,15 +221,15 @@ START_TEST(test_chat_chunks)
     struct buf b;
     buf_init(&b, 4096);
     struct api_ident id = ident(API_CHAT);
-    ck_assert_int_eq(api_event_role(&b, &id), 0);
+    ck_assert_int_eq(api_event_role(&b, &id, NULL), 0);
     ck_assert_str_eq(buf_cstr(&b), CHAT_HEAD "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
                                              "\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
     buf_clear(&b);
-    ck_assert_int_eq(api_event_token(&b, &id, 0, false, NULL), 0);
+    ck_assert_int_eq(api_event_token(&b, &id, 0, 1, false, NULL, NULL), 0);
     ck_assert_str_eq(buf_cstr(&b), CHAT_HEAD "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok0\"},"
                                              "\"logprobs\":null,\"finish_reason\":null}]}\n\n");
     buf_clear(&b);
-    ck_assert_int_eq(api_event_token(&b, &id, 1, true, NULL), 0);
+    ck_assert_int_eq(api_event_token(&b, &id, 1, 1, true, NULL, NULL), 0);
     ck_assert_str_eq(buf_cstr(&b), CHAT_HEAD "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok1\"},"
                                              "\"logprobs\":null,\"finish_reason\":\"length\",\"stop_reason\":null}]}"
                                              "\n\n");
@@ -227,13 +241,42 @@ START_TEST(test_chat_chunks)
 }
 END_TEST
 
+/* --tokens-per-chunk and continuous_usage_stats: one chunk carries several tokens' text, and each
+ * chunk, the role chunk too, the usage so far (completion tokens after it), as vLLM sends it. */
+START_TEST(test_multi_token_chunks)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    struct api_ident id = ident(API_CHAT);
+    struct api_usage u = {3, 0};
+    ck_assert_int_eq(api_event_role(&b, &id, &u), 0);
+    ck_assert_str_eq(buf_cstr(&b),
+                     CHAT_HEAD "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+                               "\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}],"
+                               "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3,\"completion_tokens\":0}}\n\n");
+    buf_clear(&b);
+    u.completion_tokens = 4;
+    ck_assert_int_eq(api_event_token(&b, &id, 0, 4, false, &u, NULL), 0);
+    ck_assert_str_eq(buf_cstr(&b),
+                     CHAT_HEAD "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok0 tok1 tok2 "
+                               "tok3\"},\"logprobs\":null,\"finish_reason\":null}],"
+                               "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":7,\"completion_tokens\":4}}\n\n");
+    buf_clear(&b);
+    id = ident(API_COMPLETION);
+    ck_assert_int_eq(api_event_token(&b, &id, 8, 2, true, NULL, &stamp), 0);
+    ck_assert_str_eq(buf_cstr(&b), CMPL_HEAD "\"choices\":[{\"index\":0,\"text\":\" tok8 tok9\",\"logprobs\":null,"
+                                             "\"finish_reason\":\"length\",\"stop_reason\":null}]" STAMP "}\n\n");
+    buf_free(&b);
+}
+END_TEST
+
 /* Every event is one line of JSON after "data: ", as SSE clients read it. */
 START_TEST(test_chunks_are_json)
 {
     struct buf b;
     buf_init(&b, 4096);
     struct api_ident id = ident(API_CHAT);
-    api_event_token(&b, &id, 3, true, &stamp);
+    api_event_token(&b, &id, 3, 1, true, NULL, &stamp);
     ck_assert_uint_eq(strspn(b.data, "data: "), 6);
     json_error_t e;
     json_t *j = json_loadb(b.data + 6, b.len - 8, 0, &e);
@@ -321,7 +364,7 @@ START_TEST(test_helpers)
     struct buf b;
     buf_init(&b, 64);
     struct api_ident id = ident(API_COMPLETION);
-    ck_assert_int_eq(api_event_token(&b, &id, 0, false, NULL), -1); /* over the cap */
+    ck_assert_int_eq(api_event_token(&b, &id, 0, 1, false, NULL, NULL), -1); /* over the cap */
     buf_free(&b);
 }
 END_TEST
@@ -338,7 +381,7 @@ START_TEST(test_long_model_name)
     ck_assert_uint_eq(id.head_len, 0);
     struct buf b;
     buf_init(&b, 4096);
-    ck_assert_int_eq(api_event_token(&b, &id, 7, false, NULL), 0);
+    ck_assert_int_eq(api_event_token(&b, &id, 7, 1, false, NULL, NULL), 0);
     char want[1024];
     snprintf(want, sizeof(want),
              "data: {\"id\":\"cmpl-00000000000000010000000000000002\",\"object\":\"text_completion\","
@@ -364,6 +407,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_model);
     tcase_add_test(tc, test_completion_chunks);
     tcase_add_test(tc, test_chat_chunks);
+    tcase_add_test(tc, test_multi_token_chunks);
     tcase_add_test(tc, test_chunks_are_json);
     tcase_add_test(tc, test_whole_bodies);
     tcase_add_test(tc, test_error_body);
