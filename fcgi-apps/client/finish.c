@@ -172,7 +172,7 @@ static enum err rank_summaries(struct app *app, struct arena *a, int64_t job, in
 
 #define RECORD_COLUMNS                                                                                                 \
     "run_id, rank, seq, phase, scheduled_us, sent_us, first_chunk_us, last_chunk_us, done_us, itl_us,"                 \
-    " prompt_tokens, completion_tokens, tokens_estimated, http_status, error_class"
+    " prompt_tokens, completion_tokens, tokens_estimated, http_status, error_class, connect_us"
 
 /* One run's load: what load_body needs, and the ranks' summaries read before it. */
 struct load_tx {
@@ -204,7 +204,7 @@ static enum err load_body(void *ctx)
         if (!e)
             e = copy_file(app, a, t->run, t->job, arena_printf(a, "timeline-%d.csv", rank),
                           "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
-                          " in_flight) FROM STDIN (FORMAT csv)",
+                          " in_flight, chunks) FROM STDIN (FORMAT csv)",
                           &gone, t->detail);
     }
     char *ranks_text = json_dumps(t->ranks, JSON_COMPACT);

@@ -42,7 +42,7 @@ static const struct db_stmt st_results = DB_STMT(
         " (SELECT coalesce(json_agg(l ORDER BY l.metric), '[]') FROM (SELECT metric, n, mean, median, std, min, max,"
         "   p90, p95, p99, p99_9 FROM run_latency WHERE run_id = r.id) l) AS percentiles,"
         " (SELECT coalesce(json_agg(t ORDER BY t.second), '[]') FROM (SELECT time, second, started, completed, failed,"
-        "   output_tokens, in_flight FROM run_timeline_total WHERE run_id = r.id) t) AS timeline"
+        "   output_tokens, in_flight, chunks FROM run_timeline_total WHERE run_id = r.id) t) AS timeline"
         " FROM runs r WHERE r.id = $1"),
     1, true);
 

@@ -145,7 +145,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
     if (k < 0)
         return 0; /* not the OpenAI format: curl aborts the transfer, the record says protocol */
     if (k > 0)
-        output_tokens(e->s->out, now_us, k);
+        output_live_tokens(e->s->out, k);
     return size * n;
 }
 
@@ -158,17 +158,10 @@ static int on_prereq(void *arg, char *ip, char *local_ip, int port, int local_po
     return CURL_PREREQFUNC_OK;
 }
 
-static void slot_options(struct engine *e, struct slot *sl)
+/* The options of every connection the run makes (a preconnected one must match to be reused). */
+static void conn_options(struct engine *e, CURL *h)
 {
-    CURL *h = sl->h;
     long timeout_ms = (long)ceil(e->w->timeout_s * 1000);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, sl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sl);
-    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, sl);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -178,6 +171,19 @@ static void slot_options(struct engine *e, struct slot *sl)
      * measured along with it */
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "aifb-loadgen");
+}
+
+static void slot_options(struct engine *e, struct slot *sl)
+{
+    CURL *h = sl->h;
+    curl_easy_setopt(h, CURLOPT_PRIVATE, sl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sl);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, sl);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    conn_options(e, h);
 }
 
 /* A free slot, made when none is. */
@@ -255,6 +261,18 @@ static enum stream_end end_of(CURLcode res, bool connected)
     }
 }
 
+/* The time the transfer of h spent opening a new connection (name lookup, TCP, TLS), in us; 0 when
+ * it reused one or made none. */
+static int64_t connect_time(CURL *h)
+{
+    long made = 0;
+    curl_off_t tcp = 0, tls = 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &made);
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcp);
+    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls);
+    return made > 0 ? (int64_t)(tls > tcp ? tls : tcp) : 0;
+}
+
 /* The request of sl ended as how at now: its record, and the slot back on the free list. */
 static void finish_slot(struct engine *e, struct slot *sl, enum stream_end how, int64_t now)
 {
@@ -268,9 +286,11 @@ static void finish_slot(struct engine *e, struct slot *sl, enum stream_end how, 
     r.scheduled_us = sl->scheduled_us;
     r.sent_us = sl->sent_us;
     r.done_us = epoch_of(e, now);
-    /* a whole answer's tokens arrive at once, with it */
-    if (!sl->st.sse && !r.error_class && r.completion_tokens > 0)
-        output_tokens(e->s->out, r.done_us, r.completion_tokens);
+    r.connect_us = sl->connected ? connect_time(sl->h) : 0; /* no connection: curl's figures are not this one's */
+    /* the live count gets what the chunks did not say (a whole answer's tokens, usage after chunks
+     * of several tokens) when the answer ends */
+    if (!r.error_class && r.completion_tokens > sl->st.live_tokens)
+        output_live_tokens(e->s->out, r.completion_tokens - sl->st.live_tokens);
     output_record(e->s->out, &r);
     if (e->s->push)
         push_observe(e->s->push, &r);
@@ -542,6 +562,93 @@ static void cancel_all(struct engine *e)
     }
 }
 
+/* ---- connections opened before the start (preconnect) ---- */
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p, (void)arg;
+    return size * n;
+}
+
+/* One GET <target>/v1/models with the run's connection options, added to the multi; NULL if not. */
+static CURL *warm_handle(struct engine *e, size_t target)
+{
+    char url[4096];
+    CURL *h = curl_easy_init();
+    snprintf(url, sizeof(url), "%s/v1/models", e->w->targets[target]);
+    if (!h)
+        return NULL;
+    conn_options(e, h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+        curl_easy_cleanup(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Drives the multi until nothing runs or deadline (CLOCK_MONOTONIC ns) passes; a signal ends it too. */
+static void warm_wait(struct engine *e, int64_t deadline)
+{
+    struct epoll_event evs[EVENTS_PER_WAIT];
+    int running = 1;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    while (running > 0 && !e->stop) {
+        int64_t now = loop_mono_ns();
+        if (now >= deadline)
+            return;
+        if (e->curl_due >= 0 && e->curl_due <= now) {
+            e->curl_due = -1;
+            curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            continue;
+        }
+        int64_t until = e->curl_due >= 0 && e->curl_due < deadline ? e->curl_due : deadline;
+        int n = epoll_wait(e->epfd, evs, EVENTS_PER_WAIT, (int)((until - now + 999999) / 1000000));
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd, flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                                             (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                                             (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            if (fd == e->sfd)
+                e->stop = true; /* read by the run, which then stops at once */
+            else if (fd != e->tfd)
+                curl_multi_socket_action(e->multi, fd, flags, &running);
+        }
+    }
+}
+
+/* Opens the connections the streams will use before the run starts: one GET <target>/v1/models per
+ * stream that may be in flight (concurrency, or max_concurrency in open loop; spread over the
+ * targets, rounded up), all at once, so that each leaves an idle keep-alive connection in the
+ * multi's cache for the requests to take. At most CONNECT_TIMEOUT_MS; a connection that fails is
+ * left to its request. Returns how many answered. */
+static long preconnect(struct engine *e)
+{
+    const struct workload *w = e->w;
+    int64_t streams = w->mode == WL_CLOSED ? w->concurrency : w->max_concurrency;
+    size_t per = (size_t)((streams + (int64_t)w->ntargets - 1) / (int64_t)w->ntargets), n = 0;
+    CURL **hs = calloc(per * w->ntargets + 1, sizeof(*hs));
+    long ok = 0;
+    if (!hs)
+        abort(); /* as the arena */
+    for (size_t t = 0; t < w->ntargets; t++)
+        for (size_t i = 0; i < per; i++)
+            if ((hs[n] = warm_handle(e, t)) != NULL)
+                n++;
+    warm_wait(e, loop_mono_ns() + CONNECT_TIMEOUT_MS * 1000000);
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
+        ok += m->msg == CURLMSG_DONE && m->data.result == CURLE_OK;
+    for (size_t i = 0; i < n; i++) {
+        curl_multi_remove_handle(e->multi, hs[i]); /* a finished one's connection stays in the cache */
+        curl_easy_cleanup(hs[i]);
+    }
+    free(hs);
+    e->curl_due = -1;
+    return ok;
+}
+
 /* ---- setting up ---- */
 
 /* The body of a request for prompt p, as compact JSON (malloc'd); NULL when jansson fails. */
@@ -562,8 +669,12 @@ static char *make_body(const struct workload *w, const struct prompt *p)
         json_object_set_new(j, "ignore_eos", json_true());
     if (w->stream)
         json_object_set_new(j, "stream_options", json_pack("{s:b}", "include_usage", 1));
-    if (w->extra_body) /* workload_parse keeps it off the members above */
-        json_object_update(j, (json_t *)w->extra_body);
+    /* workload_parse keeps extra_body off the members above; it is const, so a copy is merged */
+    if (w->extra_body) {
+        json_t *extra = json_deep_copy(w->extra_body);
+        json_object_update(j, extra);
+        json_decref(extra);
+    }
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return s;
@@ -624,10 +735,7 @@ static enum err engine_init(struct engine *e, const struct loop_setup *s, const 
     memset(e, 0, sizeof(*e));
     e->s = s;
     e->w = s->w;
-    e->t0_ns = s->t0_ns;
-    e->t0_us = s->t0_us;
     e->curl_due = e->sched_due = e->armed = -1;
-    e->push_due = s->t0_ns; /* the first push at once: the series show up as the run starts */
     e->duration = workload_duration(s->w);
     e->next_s = -1;
     arrival_init(&e->arr, s->w);
@@ -681,6 +789,15 @@ static void engine_free(struct engine *e)
             close(fds[i]);
 }
 
+/* Time 0 of the run: one CLOCK_MONOTONIC reading and one CLOCK_REALTIME reading taken with it. */
+static void start_clock(struct engine *e)
+{
+    e->t0_ns = loop_mono_ns();
+    e->t0_us = loop_epoch_us();
+    e->push_due = e->t0_ns; /* the first push at once: the series show up as the run starts */
+    output_begin(e->s->out, e->t0_us);
+}
+
 enum err loop_run(const struct loop_setup *s, struct loop_outcome *o, const char **detail)
 {
     struct engine e;
@@ -692,10 +809,14 @@ enum err loop_run(const struct loop_setup *s, struct loop_outcome *o, const char
     if (!err) {
         if (s->w->requests < 0)
             e.over = true; /* this rank's share is nothing */
+        else if (s->w->preconnect)
+            o->preconnected = preconnect(&e);
+        start_clock(&e);
         err = run(&e, detail);
     }
     if (!err) {
         cancel_all(&e);
+        o->started_us = e.t0_us;
         o->ended_us = epoch_of(&e, loop_mono_ns());
         o->held_s = e.shift_s;
         o->stopped = e.stop;

@@ -6,7 +6,8 @@
  * previous finished. Open loop: arrival_next's schedule, sent on time whatever is in flight; with
  * max_concurrency, an arrival due at the cap waits for a free slot and the rest of the schedule
  * shifts by that wait (no burst to catch up; the total is held_s). Requests go round robin over the
- * targets; their bodies are built once per prompt before the run. */
+ * targets; their bodies are built once per prompt before the run. With the workload's preconnect,
+ * the connections are opened before the run starts (its time 0 is taken after them). */
 #ifndef AIFB_LOADGEN_LOOP_H
 #define AIFB_LOADGEN_LOOP_H
 
@@ -22,17 +23,18 @@
 struct loop_setup {
     const struct workload *w; /* this rank's share */
     const struct prompt_set *prompts;
-    struct output *out; /* records, timeline and counters; opened with t0_us */
+    struct output *out; /* records, timeline and counters; opened, and begun by loop_run */
     struct push *push;  /* NULL: no live metrics */
     int rank;
-    int64_t t0_ns; /* the start: one CLOCK_MONOTONIC reading ... */
-    int64_t t0_us; /* ... and one CLOCK_REALTIME reading (epoch us) taken with it */
 };
 
 struct loop_outcome {
-    int64_t ended_us; /* epoch us */
-    double held_s;    /* capped open loop: the total shift of the schedule */
-    bool stopped;     /* by SIGTERM or SIGINT: in-flight requests were recorded as cancelled */
+    int64_t started_us; /* epoch us: the run's time 0 (a CLOCK_REALTIME reading taken with the
+                         * CLOCK_MONOTONIC one every later time is offset from) */
+    int64_t ended_us;   /* epoch us */
+    long preconnected;  /* connections opened before the start (workload preconnect) */
+    double held_s;      /* capped open loop: the total shift of the schedule */
+    bool stopped;       /* by SIGTERM or SIGINT: in-flight requests were recorded as cancelled */
 };
 
 /* Blocks SIGTERM and SIGINT (read later through a signalfd) and ignores SIGPIPE. Call it before
@@ -44,8 +46,9 @@ int64_t loop_mono_ns(void);
 int64_t loop_epoch_us(void);
 
 /* Runs s->w until its bound (requests and/or duration; in-flight requests then finish within
- * timeout_s) or a signal. Every finished request goes to s->out. Returns ERR_OK with *o filled, or
- * ERR_INTERNAL with *detail when the loop cannot run (epoll, timerfd, signalfd, curl). */
+ * timeout_s) or a signal, after opening the connections first when the workload asks. Calls
+ * output_begin(s->out) at the start; every finished request goes to s->out. Returns ERR_OK with *o
+ * filled, or ERR_INTERNAL with *detail when the loop cannot run (epoll, timerfd, signalfd, curl). */
 enum err loop_run(const struct loop_setup *s, struct loop_outcome *o, const char **detail);
 
 #endif

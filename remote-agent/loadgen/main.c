@@ -227,9 +227,7 @@ static int run(struct arena *a, const struct opts *o, const struct workload *w, 
     struct loop_outcome res = {0};
     const char *detail = NULL;
     struct loop_setup s = {.w = w, .prompts = ps, .out = &out, .rank = o->rank};
-    s.t0_ns = loop_mono_ns();
-    s.t0_us = loop_epoch_us();
-    enum err e = output_open(&out, o->out, o->rank, s.t0_us, &detail);
+    enum err e = output_open(&out, o->out, o->rank, &detail);
     if (!e && w->pushgateway) {
         long timeout_ms = (long)(w->push_interval_s * 1000) * 4;
         if (push_init(&push, w->pushgateway, w->run_id, o->rank, timeout_ms < 10000 ? 10000 : timeout_ms) < 0) {
@@ -240,6 +238,8 @@ static int run(struct arena *a, const struct opts *o, const struct workload *w, 
     }
     if (!e)
         e = loop_run(&s, &res, &detail);
+    if (!e && w->preconnect)
+        log_info("preconnect: %ld connections answered before the start", res.preconnected);
     if (pp) {
         if (!e)
             push_delete(pp);
@@ -247,7 +247,7 @@ static int run(struct arena *a, const struct opts *o, const struct workload *w, 
     }
     json_t *summary = NULL;
     if (!e) {
-        struct run_facts f = {requested_rate(w), s.t0_us, res.ended_us, res.held_s};
+        struct run_facts f = {requested_rate(w), res.started_us, res.ended_us, res.held_s};
         summary = out_keep(a, summary_of(&out, w, o, &f));
         e = output_close(&out, summary, res.ended_us, &detail);
     }

@@ -62,11 +62,10 @@ static int close_file(FILE *f, bool bad)
     return bad ? -1 : 0;
 }
 
-enum err output_open(struct output *o, const char *dir, int rank, int64_t start_us, const char **detail)
+enum err output_open(struct output *o, const char *dir, int rank, const char **detail)
 {
     memset(o, 0, sizeof(*o));
     o->rank = rank;
-    o->first_second = start_us / 1000000;
     if (!dir)
         return ERR_OK;
     char path[PATH_CAP], name[64];
@@ -103,16 +102,34 @@ static struct output_second *second_of(struct output *o, int64_t at_us)
     return &o->secs[i];
 }
 
+void output_begin(struct output *o, int64_t start_us)
+{
+    o->first_second = start_us / 1000000;
+}
+
 void output_started(struct output *o, int64_t at_us)
 {
     second_of(o, at_us)->started++;
     o->started++;
 }
 
-void output_tokens(struct output *o, int64_t at_us, int64_t n)
+void output_live_tokens(struct output *o, int64_t n)
 {
-    second_of(o, at_us)->output_tokens += n;
     o->output_tokens += n;
+}
+
+/* r's tokens and chunks, each chunk in the second it arrived. */
+static void count_chunks(struct output *o, const struct record *r)
+{
+    uint32_t m = record_chunks(r);
+    int64_t t = r->first_chunk_us;
+    for (uint32_t k = 0; k < m; k++) {
+        if (k > 0)
+            t += r->itl_us[k - 1];
+        struct output_second *s = second_of(o, t);
+        s->output_tokens += record_chunk_tokens(r, k);
+        s->chunks++;
+    }
 }
 
 /* Room for n gaps in the ITL blocks. */
@@ -144,6 +161,7 @@ void output_record(struct output *o, const struct record *r)
     struct record *k = &o->recs[o->n++];
     *k = *r;
     k->itl_us = gaps_copy(o, r->itl_us, r->n_itl);
+    count_chunks(o, k);
     struct output_second *s = second_of(o, r->done_us);
     if (r->error_class) {
         s->failed++;
@@ -174,9 +192,9 @@ static int write_timeline(struct output *o, const char *path, int64_t end_us)
     for (size_t i = 0; i < o->nsecs; i++) {
         const struct output_second *s = &o->secs[i];
         in_flight += s->started - s->completed - s->failed;
-        fprintf(f, "%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n", o->rank,
+        fprintf(f, "%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n", o->rank,
                 o->first_second + (int64_t)i, s->started, s->completed, s->failed, s->output_tokens,
-                in_flight < 0 ? 0 : in_flight);
+                in_flight < 0 ? 0 : in_flight, s->chunks);
     }
     return close_file(f, false);
 }
@@ -272,13 +290,12 @@ static int table_row(FILE *f, const json_t *s, const struct workload *w, const c
 
 static int table_errors(FILE *f, const json_t *s)
 {
-    const json_t *errors = json_object_get(s, "errors");
+    json_t *errors = json_object_get(s, "errors"), *v; /* read only: jansson's iteration takes no const */
     const char *k;
-    json_t *v;
     if (json_object_size(errors) == 0)
         return 0;
     int bad = fputs("  errors:", f) == EOF;
-    json_object_foreach((json_t *)errors, k, v)
+    json_object_foreach(errors, k, v)
     {
         bad |= fprintf(f, " %s %" JSON_INTEGER_FORMAT, k, json_integer_value(v)) < 0;
     }

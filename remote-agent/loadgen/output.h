@@ -1,8 +1,8 @@
 /* output: what aifb-loadgen keeps of a run and the files it writes into the --out folder: every
  * record (kept in memory for the summary, and streamed to records-<rank>.csv as requests finish,
  * through a large stdio buffer), the timeline-<rank>.csv of one line per whole epoch second
- * (rank,second,started,completed,failed,output_tokens,in_flight, as the run_timeline table), and
- * summary-<rank>.json, written last through a temporary file and a rename so that its presence
+ * (rank,second,started,completed,failed,output_tokens,in_flight,chunks, as the run_timeline table),
+ * and summary-<rank>.json, written last through a temporary file and a rename so that its presence
  * means the rank finished. Also the short table of the main figures a job's log shows. */
 #ifndef AIFB_LOADGEN_OUTPUT_H
 #define AIFB_LOADGEN_OUTPUT_H
@@ -17,9 +17,11 @@
 #include "record.h"
 #include "workload.h"
 
-/* What happened in one epoch second. */
+/* What happened in one epoch second: requests started, answered in full and failed (by done_us),
+ * and the output tokens and chunks with choices that arrived, every request's (failed ones too),
+ * placed at its chunks' times by record_chunk_tokens. */
 struct output_second {
-    int64_t started, completed, failed, output_tokens;
+    int64_t started, completed, failed, output_tokens, chunks;
 };
 
 struct output {
@@ -33,22 +35,29 @@ struct output {
     int64_t first_second; /* the epoch second the run started in */
     struct output_second *secs;
     size_t nsecs, cap_secs;
-    int64_t started, completed, failed, output_tokens; /* totals of the run */
+    int64_t started, completed, failed; /* totals of the run */
+    int64_t output_tokens;              /* live: as stream_feed counts them, then each request's rest */
 };
 
-/* Starts the output of rank's run that starts at start_us (epoch microseconds). With dir (NULL: no
- * files), creates it when missing and opens records-<rank>.csv there. Returns ERR_OK, or
- * ERR_INTERNAL with *detail (static or in o) naming the file and why. */
-enum err output_open(struct output *o, const char *dir, int rank, int64_t start_us, const char **detail);
+/* Starts the output of rank's run. With dir (NULL: no files), creates it when missing and opens
+ * records-<rank>.csv there. Returns ERR_OK, or ERR_INTERNAL with *detail (static or in o) naming
+ * the file and why. */
+enum err output_open(struct output *o, const char *dir, int rank, const char **detail);
+
+/* The run starts at start_us (epoch microseconds): the timeline's first second. Call it once, before
+ * anything is counted. */
+void output_begin(struct output *o, int64_t start_us);
 
 /* A request handed to the HTTP client at at_us. */
 void output_started(struct output *o, int64_t at_us);
 
-/* n chunks with text that arrived at at_us. */
-void output_tokens(struct output *o, int64_t at_us, int64_t n);
+/* n output tokens arrived: the live total the pushes report (the timeline takes its tokens from the
+ * records, in output_record). */
+void output_live_tokens(struct output *o, int64_t n);
 
-/* A finished request: r is copied (its ITL gaps too), counted in the second of its done_us and
- * written to the records file. A write error is remembered for output_close. */
+/* A finished request: r is copied (its ITL gaps too), counted in the second of its done_us, its
+ * tokens and chunks in the seconds of its chunks, and written to the records file. A write error is
+ * remembered for output_close. */
 void output_record(struct output *o, const struct record *r);
 
 /* The records kept so far, in the order they finished; owned by o. */

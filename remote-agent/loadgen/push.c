@@ -89,7 +89,9 @@ int push_render(const struct push *p, const struct push_counts *c, struct buf *o
     metric(out, "aifb_loadgen_requests_completed_total", "counter", "Requests answered in full.", c->completed);
     metric(out, "aifb_loadgen_requests_failed_total", "counter", "Requests that ended with an error class.", c->failed);
     metric(out, "aifb_loadgen_requests_in_flight", "gauge", "Requests sent and not finished.", c->in_flight);
-    metric(out, "aifb_loadgen_output_tokens_total", "counter", "Streamed chunks with non-empty text.",
+    metric(out, "aifb_loadgen_output_tokens_total", "counter",
+           "Output tokens received: a chunk's usage when it has one, else one per chunk with text; the rest of an "
+           "answer's count at its end.",
            c->output_tokens);
     histogram(out, "aifb_loadgen_ttft_seconds", "Time from sending to the first chunk with choices.", &p->ttft);
     histogram(out, "aifb_loadgen_itl_seconds", "Gaps between chunks with choices.", &p->itl);

@@ -27,15 +27,15 @@ static int write_itl(FILE *f, const struct record *r)
 static int write_class(FILE *f, const char *c)
 {
     if (!c)
-        return fputc('\n', f) == EOF ? -1 : 0;
+        return 0;
     if (strspn(c, "abcdefghijklmnopqrstuvwxyz_") == strlen(c) && *c)
-        return fprintf(f, "%s\n", c) < 0 ? -1 : 0;
+        return fputs(c, f) == EOF ? -1 : 0;
     if (fputc('"', f) == EOF)
         return -1;
     for (const char *p = c; *p; p++)
         if ((*p == '"' && fputc('"', f) == EOF) || fputc(*p, f) == EOF)
             return -1;
-    return fputs("\"\n", f) == EOF ? -1 : 0;
+    return fputc('"', f) == EOF ? -1 : 0;
 }
 
 int record_write_csv(FILE *f, const struct record *r)
@@ -47,7 +47,20 @@ int record_write_csv(FILE *f, const struct record *r)
         write_itl(f, r) < 0 || opt_i64(f, r->prompt_tokens, r->prompt_tokens >= 0) < 0 ||
         opt_i64(f, r->completion_tokens, r->completion_tokens >= 0) < 0 ||
         fprintf(f, ",%c", r->tokens_estimated ? 't' : 'f') < 0 || opt_i64(f, r->http_status, r->http_status != 0) < 0 ||
-        fputc(',', f) == EOF || write_class(f, r->error_class) < 0)
+        fputc(',', f) == EOF || write_class(f, r->error_class) < 0 || fprintf(f, ",%" PRId64 "\n", r->connect_us) < 0)
         return -1;
     return ferror(f) ? -1 : 0;
+}
+
+uint32_t record_chunks(const struct record *r)
+{
+    return r->first_chunk_us ? r->n_itl + 1 : 0;
+}
+
+int64_t record_chunk_tokens(const struct record *r, uint32_t k)
+{
+    int64_t t = r->completion_tokens > 0 ? r->completion_tokens : 0, m = record_chunks(r);
+    if (m == 0 || k >= m)
+        return 0;
+    return ((int64_t)k + 1) * t / m - (int64_t)k * t / m;
 }

@@ -23,6 +23,7 @@ struct figures {
     struct series ttft, tpot, itl, e2el, wait, guidellm_tpot, per_user;
     int64_t completed, failed, estimated, in_tokens, out_tokens, good, sent;
     int64_t first_sent, last_sent, last_done; /* epoch us; 0: none */
+    int64_t first_sched, last_sched;          /* epoch us of the schedule; 0: none */
     json_t *errors;
 };
 
@@ -179,6 +180,10 @@ static void gather(struct figures *g, const struct record *r, const struct workl
         g->last_sent = r->sent_us;
     if (r->done_us > g->last_done)
         g->last_done = r->done_us;
+    if (!g->first_sched || r->scheduled_us < g->first_sched)
+        g->first_sched = r->scheduled_us;
+    if (r->scheduled_us > g->last_sched)
+        g->last_sched = r->scheduled_us;
     push(&g->wait, ms(r->sent_us - r->scheduled_us));
     g->estimated += r->tokens_estimated;
     if (r->error_class) {
@@ -225,35 +230,53 @@ static void figures_sort(struct figures *g)
         qsort(all[i]->v, all[i]->n, sizeof(double), by_value);
 }
 
-/* The most content chunks of completed measured requests in one whole second of wall time (epoch
- * seconds, as the run's timeline counts them); NAN when there are none. */
+/* A chunk's whole epoch second and the tokens placed at it. */
+struct chunk_tokens {
+    int64_t second, tokens;
+};
+
+static int by_second(const void *x, const void *y)
+{
+    return by_i64(&((const struct chunk_tokens *)x)->second, &((const struct chunk_tokens *)y)->second);
+}
+
+/* Whether r's chunks count in max_output_tokens_per_s: a completed request of the measure phase. */
+static bool peak_counts(const struct record *r)
+{
+    return r->phase == PHASE_MEASURE && !r->error_class;
+}
+
+/* max_output_tokens_per_s, one definition here and in run_summary_json (sql/0007): the most output
+ * tokens of completed measured requests in one whole epoch second (the seconds of the timeline),
+ * each request's completion_tokens placed at its chunks with choices by record_chunk_tokens. vllm
+ * bench serve counts one token per chunk instead (a chat role chunk too). NAN when no such request
+ * had a chunk. */
 static double max_tokens_per_s(const struct record *recs, size_t n)
 {
     size_t total = 0, k = 0;
     for (size_t i = 0; i < n; i++)
-        if (recs[i].phase == PHASE_MEASURE && !recs[i].error_class && recs[i].first_chunk_us)
-            total += 1 + recs[i].n_itl;
+        total += peak_counts(&recs[i]) ? record_chunks(&recs[i]) : 0;
     if (total == 0)
         return NAN;
-    int64_t *sec = malloc(total * sizeof(*sec));
-    if (!sec)
+    struct chunk_tokens *v = malloc(total * sizeof(*v));
+    if (!v)
         abort();
     for (size_t i = 0; i < n; i++) {
         const struct record *r = &recs[i];
-        if (r->phase != PHASE_MEASURE || r->error_class || !r->first_chunk_us)
-            continue;
-        int64_t t = r->first_chunk_us;
-        sec[k++] = t / 1000000;
-        for (uint32_t j = 0; j < r->n_itl; j++)
-            sec[k++] = (t += r->itl_us[j]) / 1000000;
+        uint32_t m = peak_counts(r) ? record_chunks(r) : 0;
+        int64_t at = r->first_chunk_us;
+        for (uint32_t j = 0; j < m; j++) {
+            at += j ? r->itl_us[j - 1] : 0;
+            v[k++] = (struct chunk_tokens){at / 1000000, record_chunk_tokens(r, j)};
+        }
     }
-    qsort(sec, total, sizeof(*sec), by_i64);
-    size_t best = 0, run = 0;
+    qsort(v, total, sizeof(*v), by_second);
+    int64_t best = 0, run = 0;
     for (size_t i = 0; i < total; i++) {
-        run = i && sec[i] == sec[i - 1] ? run + 1 : 1;
+        run = (i && v[i].second == v[i - 1].second ? run : 0) + v[i].tokens;
         best = run > best ? run : best;
     }
-    free(sec);
+    free(v);
     return (double)best;
 }
 
@@ -297,13 +320,12 @@ static json_t *client_wait(const struct series *s)
     return o;
 }
 
-/* Sends per second over the span of the measured sends: (n - 1) / (last - first). The span, not
- * the duration, so that the last answers' latency does not read as a slow client. */
-static double achieved_rate(const struct figures *g)
+/* n - 1 events per second over the span first .. last (epoch us); NAN without a span. */
+static double rate_over(int64_t n, int64_t first, int64_t last)
 {
-    if (g->sent < 2 || g->last_sent <= g->first_sent)
+    if (n < 2 || last <= first)
         return NAN;
-    return (double)(g->sent - 1) / ((double)(g->last_sent - g->first_sent) / 1e6);
+    return (double)(n - 1) / ((double)(last - first) / 1e6);
 }
 
 /* x in %.4g, or "none" when there is no value (no NaN in the text either). */
@@ -316,41 +338,56 @@ static const char *fmt(char *buf, size_t n, double x)
     return buf;
 }
 
-static const char *verdict(char *buf, size_t n, bool open_loop, bool behind, double lag, double achieved,
-                           const struct run_facts *f)
+/* What the self-check found: lag p50/p99 (ms), the rates, and the verdict. */
+struct check {
+    double lag50, lag99, scheduled, achieved;
+    bool open_loop, behind;
+};
+
+static const char *verdict(char *buf, size_t n, const struct check *c, const struct run_facts *f)
 {
-    char l[32], r[32], q[32];
-    fmt(l, sizeof(l), lag);
-    fmt(r, sizeof(r), achieved);
+    char l[32], r[32], s[32], q[32];
+    fmt(l, sizeof(l), c->lag99);
+    fmt(r, sizeof(r), c->achieved);
+    fmt(s, sizeof(s), c->scheduled);
     fmt(q, sizeof(q), f->requested_rate);
-    if (!open_loop)
+    if (!c->open_loop)
         snprintf(buf, n, "closed loop: each request is sent when a slot frees (schedule lag p99 %s ms)", l);
-    else if (!behind)
-        snprintf(buf, n, "kept the schedule: lag p99 %s ms, %s of %s requests/s", l, r, q);
+    else if (!c->behind)
+        snprintf(buf, n, "kept the schedule: lag p99 %s ms, %s requests/s sent of %s scheduled (nominal %s)", l, r, s,
+                 q);
     else
-        snprintf(buf, n, "fell behind: lag p99 %s ms (limit %g ms), %s of %s requests/s%s", l, LAG_LIMIT_MS, r, q,
+        snprintf(buf, n, "fell behind: lag p99 %s ms (limit %g ms), %s requests/s sent of %s scheduled (nominal %s)%s",
+                 l, LAG_LIMIT_MS, r, s, q,
                  f->held_s > 0 ? "; the cap on concurrency held the schedule (see held_s)" : "");
     return buf;
 }
 
+/* The client judged against its own schedule, not the nominal rate (a short seeded Poisson schedule
+ * may ask far less or more): it fell behind when an open loop's lag p99 is over LAG_LIMIT_MS, or
+ * when it sent below ACHIEVED_MIN of the rate its schedule asked (both over the measured sends:
+ * (n - 1) / span, of sent_us and of scheduled_us). run_summary_json (sql/0007) judges the same. */
 static json_t *self_check(const struct figures *g, const struct workload *w, const struct run_facts *f)
 {
     static const struct run_facts none = {0};
     f = f ? f : &none;
-    double p50 = stats_percentile(g->wait.v, g->wait.n, 50), p99 = stats_percentile(g->wait.v, g->wait.n, 99);
-    double achieved = achieved_rate(g);
-    bool open_loop = w->mode == WL_OPEN;
-    bool behind = open_loop && ((p99 > LAG_LIMIT_MS) || (f->requested_rate > 0 && isfinite(achieved) &&
-                                                         achieved < ACHIEVED_MIN * f->requested_rate));
-    char text[256];
+    struct check c = {.lag50 = stats_percentile(g->wait.v, g->wait.n, 50),
+                      .lag99 = stats_percentile(g->wait.v, g->wait.n, 99),
+                      .scheduled = rate_over(g->sent, g->first_sched, g->last_sched),
+                      .achieved = rate_over(g->sent, g->first_sent, g->last_sent),
+                      .open_loop = w->mode == WL_OPEN};
+    c.behind = c.open_loop && (c.lag99 > LAG_LIMIT_MS || (isfinite(c.achieved) && isfinite(c.scheduled) &&
+                                                          c.achieved < ACHIEVED_MIN * c.scheduled));
+    char text[320];
     json_t *o = json_object();
-    json_object_set_new(o, "schedule_lag_p50_ms", num(p50));
-    json_object_set_new(o, "schedule_lag_p99_ms", num(p99));
-    json_object_set_new(o, "requested_rate", num(f->requested_rate));
-    json_object_set_new(o, "achieved_rate", num(achieved));
+    json_object_set_new(o, "schedule_lag_p50_ms", num(c.lag50));
+    json_object_set_new(o, "schedule_lag_p99_ms", num(c.lag99));
+    json_object_set_new(o, "requested_rate", num(f->requested_rate > 0 ? f->requested_rate : NAN));
+    json_object_set_new(o, "scheduled_rate", num(c.scheduled));
+    json_object_set_new(o, "achieved_rate", num(c.achieved));
     json_object_set_new(o, "held_s", num(f->held_s));
-    json_object_set_new(o, "fell_behind", json_boolean(behind));
-    json_object_set_new(o, "verdict", json_string(verdict(text, sizeof(text), open_loop, behind, p99, achieved, f)));
+    json_object_set_new(o, "fell_behind", json_boolean(c.behind));
+    json_object_set_new(o, "verdict", json_string(verdict(text, sizeof(text), &c, f)));
     return o;
 }
 

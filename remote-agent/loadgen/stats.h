@@ -10,10 +10,12 @@
  * mean, median, std (population, numpy's default) and percentiles (numpy's linear interpolation) in
  * milliseconds. duration: first sent to last done of the measured records, in seconds.
  * request_throughput = completed / duration; output_throughput = completion tokens / duration;
- * total_token_throughput adds prompt tokens; max_output_tokens_per_s: the highest count of token
- * chunks in one whole second of wall time; max_concurrent_requests: the most in flight at once;
+ * total_token_throughput adds prompt tokens; max_output_tokens_per_s: the most output tokens of
+ * completed requests in one whole epoch second, each request's tokens placed at its chunks by
+ * record_chunk_tokens (vllm counts chunks); max_concurrent_requests: the most in flight at once;
  * request_goodput: completed requests meeting every SLO set (ttft, tpot, e2el) / duration.
  * client_wait: sent - scheduled (the time a request waited in the client: schedule lag).
+ * run_summary_json() of sql/0007 computes every one of these the same way from the same records.
  * Variants: "aiperf" (inter_token_latency = per-request (last - first) / (tokens - 1), i.e. vllm's
  * tpot; output_token_throughput_per_user = 1000 / that), "guidellm" (time_per_output_token =
  * (last_chunk - sent) / completion_tokens, inter_token_latency = vllm's tpot; request_latency = e2el). */
@@ -31,7 +33,7 @@ double stats_percentile(const double *sorted, size_t n, double q);
 
 /* What the run asked and what its process saw, for the self-check. */
 struct run_facts {
-    double requested_rate;        /* open loop: the workload's mean rate over its stages (0 closed) */
+    double requested_rate;        /* open loop: the workload's mean rate over its stages (0 closed: null) */
     int64_t started_us, ended_us; /* wall time of the run (epoch us) */
     double held_s;                /* capped open loop: total time the schedule waited for a free slot */
 };
@@ -41,9 +43,11 @@ struct run_facts {
  * output_throughput, total_token_throughput, max_output_tokens_per_s, max_concurrent_requests,
  * mean_/median_/std_/p<q>_ ttft_ms, tpot_ms, itl_ms, e2el_ms for w's percentiles), plus
  * "errors": {class: count}, "tokens_estimated": count, "client_wait_ms": {mean, median, p99, max},
- * "self_check": {"schedule_lag_p50_ms", "schedule_lag_p99_ms", "requested_rate", "achieved_rate",
- * "held_s", "fell_behind": bool, "verdict": text}, "aiperf": {...}, "guidellm": {...}.
- * fell_behind: open loop with schedule lag p99 over 10 ms or achieved below 95% of requested. */
+ * "self_check": {"schedule_lag_p50_ms", "schedule_lag_p99_ms", "requested_rate" (the nominal one),
+ * "scheduled_rate" (what the seeded schedule asked: (n - 1) / span of the measured scheduled_us),
+ * "achieved_rate" (the same over sent_us), "held_s", "fell_behind": bool, "verdict": text},
+ * "aiperf": {...}, "guidellm": {...}. fell_behind: an open loop with schedule lag p99 over 10 ms or
+ * achieved below 95% of scheduled: the client against its own schedule, not the nominal rate. */
 json_t *stats_summary(const struct record *recs, size_t n, const struct workload *w, const struct run_facts *f);
 
 #endif

@@ -208,10 +208,12 @@ static bool real_overflows(const unsigned char *p, size_t n, bool has_exp, size_
         return true;
     memcpy(copy, p, n);
     copy[n] = '\0';
-    double d = strtod(copy, NULL);
+    char *end;
+    double d = strtod(copy, &end);
+    bool whole = end == copy + n; /* the token was scanned as a number: strtod reads all of it */
     if (copy != small)
         free(copy);
-    return isinf(d);
+    return !whole || isinf(d);
 }
 
 static bool is_digit(const struct scan *sc)
@@ -569,6 +571,7 @@ void stream_reset(struct stream *s, bool want_sse)
     s->n_itl = 0;
     s->text_chunks = s->text_len = 0;
     s->usage_prompt = s->usage_completion = -1;
+    s->live_tokens = 0;
     s->finished = s->done = false;
 }
 
@@ -623,6 +626,18 @@ static void error_object(struct stream *s, int64_t code)
     }
 }
 
+/* The live count of output tokens after chunk c: its usage's completion count when it has one (the
+ * count never goes down), else one more for a chunk with text. */
+static void count_live(struct stream *s, const struct stream_chunk *c)
+{
+    if (c->completion_tokens >= 0) {
+        if (c->completion_tokens > s->live_tokens)
+            s->live_tokens = c->completion_tokens;
+    } else if (c->choices > 0 && c->text) {
+        s->live_tokens++;
+    }
+}
+
 /* A chunk of a stream: a content chunk (non-empty choices) is a TTFT or ITL point. */
 static void take_chunk(struct stream *s, const struct stream_chunk *c, int64_t now)
 {
@@ -643,6 +658,7 @@ static void take_chunk(struct stream *s, const struct stream_chunk *c, int64_t n
         if (c->finish)
             s->finished = true;
     }
+    count_live(s, c);
     if (c->prompt_tokens >= 0)
         s->usage_prompt = c->prompt_tokens;
     if (c->completion_tokens >= 0)
@@ -710,7 +726,7 @@ static const char *line_end(const char *p, size_t n)
 
 static int feed_sse(struct stream *s, const char *p, size_t n, int64_t now)
 {
-    int64_t before = s->text_chunks;
+    int64_t before = s->live_tokens;
     while (n > 0 && s->error != CLASS_PROTOCOL) {
         if (s->cr) {
             s->cr = false;
@@ -739,7 +755,8 @@ static int feed_sse(struct stream *s, const char *p, size_t n, int64_t now)
         p = eol + 1;
         n -= len + 1;
     }
-    return s->error == CLASS_PROTOCOL ? -1 : (int)(s->text_chunks - before);
+    int64_t got = s->live_tokens - before;
+    return s->error == CLASS_PROTOCOL ? -1 : got > INT32_MAX ? INT32_MAX : (int)got;
 }
 
 int stream_feed(struct stream *s, const char *p, size_t n, int64_t now_us)

@@ -64,6 +64,7 @@ struct stream {
     int64_t text_len;     /* their decoded bytes */
     int64_t usage_prompt; /* -1: not sent */
     int64_t usage_completion;
+    int64_t live_tokens; /* the output tokens stream_feed has reported so far (see there) */
     bool finished, done; /* a finish_reason came; [DONE] came */
 };
 
@@ -89,8 +90,10 @@ void stream_free(struct stream *s);
  * the type is text/event-stream, or when none is given and a stream was asked for. */
 void stream_head(struct stream *s, int http_status, const char *content_type);
 
-/* Reads the next n bytes of the answer, which arrived at now_us. Returns how many chunks with
- * non-empty text they completed (0 or more), or -1 when the answer cannot be read on (not the OpenAI
+/* Reads the next n bytes of the answer, which arrived at now_us. Returns how many output tokens the
+ * chunks they completed brought (0 or more), for live counters: a chunk's usage when it carries one
+ * (vLLM's continuous_usage_stats, or the final usage chunk) raises the count to its completion_tokens,
+ * else a chunk with non-empty text counts one. Or -1 when the answer cannot be read on (not the OpenAI
  * format, or over a cap): the caller aborts the transfer, and the record says protocol. A non-2xx
  * answer's bytes are dropped. */
 int stream_feed(struct stream *s, const char *p, size_t n, int64_t now_us);

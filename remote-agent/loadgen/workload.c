@@ -36,6 +36,7 @@ static const struct field top_fields[] = {
     F_INT("max_tokens", F_OPT, 1, WORKLOAD_MAX_TOKENS),
     F_NUM("temperature", F_OPT, 0, 2),
     F_BOOL("ignore_eos", F_OPT),
+    F_BOOL("preconnect", F_OPT),
     F_OBJ("extra_body", F_OPT, NULL),
     F_OBJ("load", F_OPT, NULL),
     F_OBJ("prompts", F_OPT, NULL),
@@ -179,8 +180,9 @@ static enum err parse_url(struct arena *a, const json_t *s, const char *name, co
     char *url = arena_strdup(a, json_string_value(s));
     const char *host = strstr(url, "://") + 3, *colon = strchr(host, ':');
     if (colon) {
-        long port = strtol(colon + 1, NULL, 10);
-        if (port < 1 || port > 65535)
+        char *end;
+        long port = strtol(colon + 1, &end, 10); /* the pattern allows 1 to 5 digits, then '/' or the end */
+        if (end == colon + 1 || (*end && *end != '/') || port < 1 || port > 65535)
             return refuse(a, detail, name, "port must be in [1, 65535]");
     }
     size_t len = strlen(url);
@@ -439,6 +441,10 @@ static enum err check_bounds(struct arena *a, const struct workload *w, const ch
     if (d > 0 && !(w->warmup_s + w->cooldown_s < d))
         return refuse(a, detail, "workload.warmup_s",
                       arena_printf(a, "warmup_s + cooldown_s must be below the duration (%g s)", d));
+    /* the connections to open are the streams that may be in flight: an open loop must cap them */
+    if (w->preconnect && w->mode == WL_OPEN && w->max_concurrency == 0)
+        return refuse(a, detail, "workload.preconnect",
+                      "needs load.max_concurrency in open loop (the number of connections to open)");
     return ERR_OK;
 }
 
@@ -451,6 +457,7 @@ static void parse_scalars(const json_t *doc, struct workload *w)
     w->has_temperature = member(doc, "temperature") != NULL;
     w->temperature = num_or(doc, "temperature", 0);
     w->ignore_eos = bool_or(doc, "ignore_eos", false);
+    w->preconnect = bool_or(doc, "preconnect", false);
     w->requests = int_or(doc, "requests", 0);
     w->duration_s = num_or(doc, "duration_s", 0);
     w->warmup_s = num_or(doc, "warmup_s", 0);

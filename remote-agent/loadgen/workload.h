@@ -76,6 +76,9 @@ struct workload {
     struct wl_stage *stages; /* when set they replace rate/concurrency and give the duration */
     size_t nstages;
 
+    bool preconnect; /* open the connections before the start, so that no measured request carries a
+                      * connect in its TTFT (default false: vllm bench serve's TTFT includes it) */
+
     int64_t requests;            /* bound by count; 0: none */
     double duration_s;           /* bound by time; 0: none (the stages' sum when stages are set) */
     double warmup_s, cooldown_s; /* left out of the results, by scheduled time */
@@ -95,6 +98,7 @@ struct workload {
  * outlive w). Rules beyond each field's own range: at least one of requests, duration_s, stages;
  * open loop needs a rate or stages with rates; closed-loop stages give concurrency, open ones rate;
  * warmup_s + cooldown_s < the duration when one is set; max_concurrency only in open loop;
+ * preconnect in open loop only with max_concurrency (it says how many connections to open);
  * inline needs items, jsonl/sharegpt a path, random an input_len; every target an http(s) URL.
  * A member of the other mode or of another source is refused (rate in closed loop, items with jsonl).
  * require_targets: false lets aifb-client check a workload before it fills targets in.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark runs end to end on the real local cluster: aifb-client checks a run, submits aifb-loadgen
 # as a SLURM job (over real SSH), the job drives a simllm service, the finisher loads its records
-# into PostgreSQL with COPY, and the API and the SQL views give the figures. Also: refused input
+# into PostgreSQL with COPY, and the API and the SQL views give the figures: the stored summary of a
+# single-rank run equal, figure by figure, to the summary-0.json its rank wrote. Also: refused input
 # with nothing submitted, errors and cut streams counted by class, live series in Prometheus and
-# gone from Pushgateway after, stop, two ranks merged into one run, CSV download, comparison.
+# gone from Pushgateway after, stop, two ranks merged into one run, CSV download, comparison. At 256
+# streams only what load cannot move is checked (the medians are printed: saturation figures).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 VAR=$(readlink -f "$ROOT/var")
@@ -56,6 +58,15 @@ wait_run() {
     fi
 }
 results() { auth "$READ" GET "/api/client/v1/runs/$1/results"; }
+# both_ways ID NAME: the stored summary of single-rank run ID (run_summary_json, SQL) and the
+# summary-0.json its rank wrote (aifb-loadgen's C), read through the agent, give every figure alike.
+both_ways() {
+    local job rank0
+    job=$(curl -s -H "Authorization: Bearer $READ" "$BASE/api/client/v1/runs/$1" | jq -r .slurm_job_id)
+    rank0=$(runuser -u "$CUSER" -- "$CHOME/${AGENT:-.aifb/bin/aifb-agent}" output "$job" summary-0.json 2>&1)
+    results "$1"
+    same_figures "$2: the stored summary and the rank's summary-0.json" "$rank0" "$(jq -c '.summary | del(.ranks)' <<<"$BODY")"
+}
 # near NAME VALUE WANT TOLERANCE: |VALUE - WANT| <= TOLERANCE.
 near() {
     if awk -v v="$2" -v w="$3" -v t="$4" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(v != "" && d <= t) }'; then
@@ -128,6 +139,7 @@ check_json "AIPerf's and GuideLLM's variants, named as such" '(.summary.aiperf.i
 v=$(sql "SELECT round(median::numeric, 6) FROM run_latency_summary WHERE run_id = $R1 AND metric = 'ttft_ms'")
 [ "$v" = "$(jq -r '.summary.median_ttft_ms * 1000000 | round / 1000000' <<<"$BODY" | awk '{printf "%.6f", $1}')" ] &&
     pass "SQL view run_latency_summary agrees with the summary" || fail "view agrees" "$v vs $(jq .summary.median_ttft_ms <<<"$BODY")"
+both_ways "$R1" "one stream"
 
 echo "== 256 streams (ramped up over 0.5 s, the first second left out as warm-up)"
 new_run "many-streams" "{\"name\":\"many-streams\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":32,\"duration_s\":4,\"warmup_s\":1,\"load\":{\"concurrency\":256,\"ramp_s\":0.5},\"prompts\":{\"source\":\"random\",\"input_len\":16}}}"
@@ -136,10 +148,12 @@ wait_run "$R2" 120 "256 streams"
 results "$R2"
 check_json "thousands completed in the measured 3 s, none failed" '.summary.completed > 2000 and .summary.failed == 0'
 check_json "256 in flight at once" '.summary.max_concurrent_requests >= 250'
-near "256 streams: median TTFT" "$(jq -r .summary.median_ttft_ms <<<"$BODY")" 20 1
-near "256 streams: median TPOT" "$(jq -r .summary.median_tpot_ms <<<"$BODY")" 5 1
-near "256 streams: median ITL" "$(jq -r .summary.median_itl_ms <<<"$BODY")" 5 1
+# two CPUs serve 256 streams, the simulator and the stack: the medians are the machine's (printed);
+# no client reads a first chunk before the simulator's 20 ms
 echo "  figures: $(jq -c '.summary | {median_ttft_ms, p99_ttft_ms, median_itl_ms, p99_itl_ms, request_throughput, output_throughput}' <<<"$BODY")"
+n=$(sql "SELECT count(*) FROM run_request_metrics WHERE run_id = $R2 AND ok AND ttft_ms < 20")
+[ "$n" = 0 ] && pass "256 streams: no TTFT below the simulator's 20 ms" || fail "256 streams: TTFT below 20 ms" "$n requests"
+both_ways "$R2" "256 streams, a warm-up left out"
 
 echo "== records: paged JSON, CSV, comparison"
 auth "$READ" GET "/api/client/v1/runs/$R1/records?limit=25"
@@ -184,6 +198,7 @@ near "Poisson: mean gap between sends (us)" "$mean" 5000 250
 near "Poisson: coefficient of variation of the gaps" "$cv" 1 0.05
 results "$R3"
 check_json "open loop: 2000 sent, achieved rate within 5% of the requested 200/s" '.records_loaded == 2000 and .summary.self_check.requested_rate == 200 and (.summary.self_check.achieved_rate > 190 and .summary.self_check.achieved_rate < 210)'
+both_ways "$R3" "open loop"
 
 echo "== stop"
 new_run "stopped" "{\"name\":\"stopped\",\"target\":{\"service_id\":$SID},\"workload\":{\"max_tokens\":16,\"duration_s\":120,\"load\":{\"concurrency\":4},\"prompts\":{\"source\":\"random\",\"input_len\":8}}}"
@@ -244,6 +259,13 @@ check_json "500s counted as http_error, cuts as stream_cut" '.summary.errors.htt
     pass "seq 0..299 each once" || fail "distinct seqs" "$(sql "SELECT count(DISTINCT seq) FROM request_records WHERE run_id = $R5")"
 [ "$(sql "SELECT count(*) FROM request_records WHERE run_id = $R5 AND error_class = 'http_error' AND http_status = 500")" -gt 0 ] &&
     pass "http_error records keep status 500" || fail "http_error status" "none"
+both_ways "$R5" "faulty server"
+[ "$(sql "SELECT count(*) FILTER (WHERE connect_us > 0) FROM request_records WHERE run_id = $R5 AND seq < 8")" = 8 ] &&
+    pass "the connect time is loaded: each of the 8 streams' first request opened its connection" ||
+    fail "connect_us loaded" "$(sql "SELECT seq, connect_us FROM request_records WHERE run_id = $R5 ORDER BY seq LIMIT 10")"
+[ "$(sql "SELECT sum(output_tokens) = sum(chunks) AND sum(chunks) > 0 FROM run_timeline WHERE run_id = $R5")" = t ] &&
+    pass "the timeline's chunks are loaded beside its tokens (one token per chunk here)" ||
+    fail "timeline chunks" "$(sql "SELECT sum(output_tokens), sum(chunks) FROM run_timeline WHERE run_id = $R5")"
 drop_service "$SID"
 
 echo "== two ranks (srun) against a URL: one run"

@@ -138,3 +138,42 @@ finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
 }
+
+# same_figures NAME A B: aifb-loadgen's summary A (summary-<rank>.json) and run_summary_json's B of
+# the same single-rank records give every figure alike: each number or boolean (or null) at a path
+# both have is equal, numbers within float rounding (relative 1e-9, or 1e-9 absolute near 0). A path
+# only one has must be one of A's facts of the rank (rank, ranks, run_id, started_at, ended_at,
+# self_check.held_s) or of a variant's distribution (A gives each its std, min, max and the
+# workload's percentiles; B gives mean, median, p99): any other one, under errors for instance, is a
+# difference too.
+same_figures() {
+    local out
+    if ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$2" || ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$3"; then
+        fail "$1" "not two JSON objects: ${2:0:300} | ${3:0:300}"
+        return
+    fi
+    out=$(jq -rn --argjson a "$2" --argjson b "$3" '
+        def leaves($x): [$x | paths(type != "object" and type != "array" or . == {} or . == [])];
+        def near($x; $y): if ($x | type) == "number" and ($y | type) == "number"
+            then (($x - $y) | fabs) <= 1e-9 * ([($x | fabs), ($y | fabs)] | max) + 1e-9 else $x == $y end;
+        def key: map(tostring) | join(".");
+        leaves($a) as $la | leaves($b) as $lb | ($la | map(key)) as $ka | ($lb | map(key)) as $kb
+        | [$la[] | select(. as $p | $lb | index([$p]))] as $both
+        | [$both[] | . as $p | select(near($a | getpath($p); $b | getpath($p)) | not)
+                   | "\(key): \($a | getpath($p)) vs \($b | getpath($p))"] as $diff
+        | [$ka[] | . as $k | select($kb | index([$k]) | not)
+                 | select(test("^(rank|ranks|run_id|started_at|ended_at|self_check[.](held_s|verdict))$|^(aiperf|guidellm)[.][a-z_]+[.][a-z0-9.]+$") | not)
+                 | "only in the first: \(.)"] as $onlya
+        | [$kb[] | . as $k | select($ka | index([$k]) | not)
+                 | select(test("^(aiperf|guidellm)[.][a-z_]+[.](mean|median|p99)$") | not)
+                 | "only in the second: \(.)"] as $onlyb
+        | if ($diff + $onlya + $onlyb | length) == 0
+          then "ok \($both | length) \([$both[] | . as $p | select(($a | getpath($p)) != null)] | length)"
+          else ($diff + $onlya + $onlyb | join("; ")) end' 2>&1)
+    local n=${out#ok }
+    if [[ $out == ok\ * ]] && [ "${n%% *}" -ge 20 ]; then
+        pass "$1: ${n%% *} figures alike (${n#* } of them not null)"
+    else
+        fail "$1" "${out:0:1500}"
+    fi
+}

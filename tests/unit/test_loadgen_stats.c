@@ -1,8 +1,9 @@
 /* Unit tests of aifb-loadgen's stats against figures computed by hand the way numpy and vllm bench
  * serve compute them: linear percentiles, population std, TTFT/TPOT/ITL/E2EL from hand-made records,
  * throughputs, goodput under each SLO, errors by class, warm-up and cool-down left out, the most
- * tokens in one second and the most requests in flight, the aiperf and guidellm variants, null (not
- * NaN) for metrics without values, and the self-check's verdict on schedule lag. */
+ * tokens (not chunks) in one second and the most requests in flight, the aiperf and guidellm
+ * variants, null (not NaN) for metrics without values, and the self-check's verdict: the client
+ * against its own schedule (lag, sent vs scheduled rate), not the nominal rate. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -312,13 +313,58 @@ START_TEST(test_peaks)
 }
 END_TEST
 
-/* n open-loop requests sent every 100 ms, each lag_us late except every 50th, late by spike_us. */
-static json_t *open_run(double requested, int64_t lag_us, int64_t spike_us, enum wl_mode mode)
+/* Tokens, not chunks, and the measure phase only: a chat answer's role chunk carries none (4 tokens
+ * over 5 chunks), chunks of 4 tokens count 4, a warm-up request in a busier second does not count,
+ * nor does a failed one. The old count of chunks gave 5 + 3 = 8. */
+START_TEST(test_peak_tokens)
+{
+    int32_t chat[] = {0, 10000, 10000, 10000}, four[] = {20000, 20000}, warm[12] = {0};
+    struct record r[] = {
+        {.phase = PHASE_MEASURE, /* role + 4 one-token chunks, at T + .1 s */
+         .sent_us = T,
+         .first_chunk_us = T + 100000,
+         .done_us = T + 200000,
+         .itl_us = chat,
+         .n_itl = 4,
+         .completion_tokens = 4},
+        {.phase = PHASE_MEASURE, /* 3 chunks of 4 tokens: 12 */
+         .sent_us = T,
+         .first_chunk_us = T + 300000,
+         .done_us = T + 400000,
+         .itl_us = four,
+         .n_itl = 2,
+         .completion_tokens = 12},
+        {.phase = PHASE_WARMUP, /* 13 chunks, 13 tokens in second T + 1, left out */
+         .sent_us = T,
+         .first_chunk_us = T + 1000000,
+         .done_us = T + 1100000,
+         .itl_us = warm,
+         .n_itl = 12,
+         .completion_tokens = 13},
+        {.phase = PHASE_MEASURE, /* failed: left out */
+         .sent_us = T,
+         .first_chunk_us = T + 1000000,
+         .done_us = T + 1100000,
+         .itl_us = warm,
+         .n_itl = 12,
+         .completion_tokens = 13,
+         .error_class = "stream_cut"},
+    };
+    struct workload w = {0};
+    json_t *s = stats_summary(r, 4, &w, NULL);
+    ck_assert_double_eq(num(s, "max_output_tokens_per_s"), 16);
+    json_decref(s);
+}
+END_TEST
+
+/* n open-loop requests scheduled every 100 ms, each sent lag_us late except every 50th, late by
+ * spike_us, and the last one late by last_us more. */
+static json_t *open_run(double requested, int64_t lag_us, int64_t spike_us, int64_t last_us, enum wl_mode mode)
 {
     enum { N = 200 };
     static struct record r[N];
     for (int i = 0; i < N; i++) {
-        int64_t at = T + i * 100000LL, late = i % 50 == 49 ? spike_us : lag_us;
+        int64_t at = T + i * 100000LL, late = (i % 50 == 49 ? spike_us : lag_us) + (i == N - 1 ? last_us : 0);
         r[i] = (struct record){.seq = (uint64_t)i,
                                .phase = PHASE_MEASURE,
                                .scheduled_us = at,
@@ -335,30 +381,56 @@ static json_t *open_run(double requested, int64_t lag_us, int64_t spike_us, enum
 
 START_TEST(test_self_check)
 {
-    json_t *s = open_run(10, 500, 500, WL_OPEN);
+    json_t *s = open_run(10, 500, 500, 0, WL_OPEN);
     const json_t *c = json_object_get(s, "self_check");
     ck_assert_double_eq_tol(num(c, "schedule_lag_p50_ms"), 0.5, TOL);
     ck_assert_double_eq_tol(num(c, "schedule_lag_p99_ms"), 0.5, TOL);
     ck_assert_double_eq_tol(num(c, "requested_rate"), 10, TOL);
+    ck_assert_double_eq_tol(num(c, "scheduled_rate"), 10, 1e-6);
     ck_assert_double_eq_tol(num(c, "achieved_rate"), 10, 1e-6);
     ck_assert_double_eq(num(c, "held_s"), 0);
     ck_assert(json_is_false(json_object_get(c, "fell_behind")));
     ck_assert(strncmp(json_string_value(json_object_get(c, "verdict")), "kept the schedule", 17) == 0);
     json_decref(s);
     /* 4 of 200 requests 20 ms late: p99 over 10 ms */
-    s = open_run(10, 500, 20000, WL_OPEN);
+    s = open_run(10, 500, 20000, 0, WL_OPEN);
     c = json_object_get(s, "self_check");
     ck_assert_double_gt(num(c, "schedule_lag_p99_ms"), 10);
     ck_assert(json_is_true(json_object_get(c, "fell_behind")));
     ck_assert(strncmp(json_string_value(json_object_get(c, "verdict")), "fell behind", 11) == 0);
     json_decref(s);
-    /* on time, but half the rate asked for */
-    s = open_run(20, 500, 500, WL_OPEN);
-    ck_assert(json_is_true(json_object_get(json_object_get(s, "self_check"), "fell_behind")));
-    json_decref(s);
     /* a closed loop has no schedule to fall behind */
-    s = open_run(0, 20000, 20000, WL_CLOSED);
-    ck_assert(json_is_false(json_object_get(json_object_get(s, "self_check"), "fell_behind")));
+    s = open_run(0, 20000, 20000, 0, WL_CLOSED);
+    c = json_object_get(s, "self_check");
+    ck_assert(json_is_false(json_object_get(c, "fell_behind")));
+    is_null(c, "requested_rate");
+    json_decref(s);
+}
+END_TEST
+
+/* The client is judged against its own schedule, not the nominal rate: a seeded schedule that asks
+ * half the nominal rate (as a short Poisson one may: seed 0 at 20/s for 3 s asks 15.78/s) and is kept
+ * to the millisecond did not fall behind; the old verdict compared the sends with 95% of the nominal
+ * rate and said it did. Sends that fall behind their schedule's rate do, even when few are late. */
+START_TEST(test_self_check_own_schedule)
+{
+    json_t *s = open_run(20, 200, 200, 0, WL_OPEN);
+    const json_t *c = json_object_get(s, "self_check");
+    ck_assert_double_eq_tol(num(c, "requested_rate"), 20, TOL);
+    ck_assert_double_eq_tol(num(c, "scheduled_rate"), 10, 1e-6);
+    ck_assert_double_eq_tol(num(c, "achieved_rate"), 10, 1e-6);
+    ck_assert(json_is_false(json_object_get(c, "fell_behind")));
+    const char *v = json_string_value(json_object_get(c, "verdict"));
+    ck_assert_msg(strstr(v, "kept the schedule") && strstr(v, "10 requests/s sent of 10 scheduled (nominal 20)"), "%s",
+                  v);
+    json_decref(s);
+    /* only the last of 200 is late (2 s: lag p99 stays 0.2 ms), but the sends span 21.9 s where the
+     * schedule spans 19.9 s: 91% of its rate */
+    s = open_run(10, 200, 200, 2000000, WL_OPEN);
+    c = json_object_get(s, "self_check");
+    ck_assert_double_lt(num(c, "schedule_lag_p99_ms"), 10);
+    ck_assert_double_eq_tol(num(c, "achieved_rate"), 199 / 21.9, 1e-6);
+    ck_assert(json_is_true(json_object_get(c, "fell_behind")));
     json_decref(s);
 }
 END_TEST
@@ -374,7 +446,9 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_variants);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_peaks);
+    tcase_add_test(tc, test_peak_tokens);
     tcase_add_test(tc, test_self_check);
+    tcase_add_test(tc, test_self_check_own_schedule);
     suite_add_tcase(s, tc);
     return s;
 }

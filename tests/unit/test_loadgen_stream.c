@@ -96,6 +96,34 @@ START_TEST(test_chat_stream)
 }
 END_TEST
 
+/* The live token count: a chunk's usage (vLLM's continuous_usage_stats) gives its tokens at once,
+ * four per chunk here, the role chunk none; without it a chunk with text counts one and the final
+ * usage chunk brings the rest. */
+START_TEST(test_live_tokens)
+{
+#define CHAT(content, usage)                                                                                           \
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{" content "},\"finish_reason\":null}]" usage "}\n\n"
+#define CU(n) ",\"usage\":{\"prompt_tokens\":2,\"total_tokens\":" #n ",\"completion_tokens\":" #n "}"
+    begin(true, 200, "text/event-stream");
+    ck_assert_int_eq(feed(CHAT("\"role\":\"assistant\",\"content\":\"\"", CU(0)), 10), 0);
+    ck_assert_int_eq(feed(CHAT("\"content\":\" a b c d\"", CU(4)), 20), 4);
+    ck_assert_int_eq(feed(CHAT("\"content\":\" e f g h\"", CU(8)) CHAT("\"content\":\" i j\"", CU(10)), 30), 6);
+    ck_assert_int_eq(feed("data: {\"id\":\"c\",\"choices\":[]" CU(10) "}\n\n" DONE, 40), 0);
+    finish(STREAM_END_OK);
+    ck_assert_ptr_null(rec.error_class);
+    ck_assert_int_eq(rec.completion_tokens, 10);
+    ck_assert_int_eq(st.live_tokens, 10);
+    ck_assert_uint_eq(rec.n_itl, 3); /* four chunks with choices */
+    begin(true, 200, "text/event-stream");
+    ck_assert_int_eq(feed(CHAT("\"content\":\" a b c d\"", ""), 10), 1);
+    ck_assert_int_eq(feed(CHAT("\"content\":\" e f\"", "") "data: {\"id\":\"c\",\"choices\":[]" CU(6) "}\n\n", 20), 5);
+    finish(STREAM_END_CUT);
+    ck_assert_int_eq(rec.completion_tokens, 6);
+#undef CHAT
+#undef CU
+}
+END_TEST
+
 /* Whatever the reads, the same record: byte by byte, and cut in two at every byte. */
 START_TEST(test_split_anywhere)
 {
@@ -432,6 +460,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_completion_stream);
     tcase_add_test(tc, test_chat_stream);
     tcase_add_test(tc, test_split_anywhere);
+    tcase_add_test(tc, test_live_tokens);
     tcase_add_test(tc, test_framing);
     tcase_add_test(tc, test_last_event_unterminated);
     tcase_add_test(tc, test_stream_cut);

@@ -1,6 +1,6 @@
 /* Unit tests of aifb-loadgen's workload: defaults, a full workload read back, every refusal naming
  * its field as "field=workload.<path>: <why>" (ranges, unknown members, rules between members,
- * stages, prompts per source, targets, percentiles, extra_body), and each rank's share. */
+ * stages, prompts per source, targets, percentiles, extra_body, preconnect), and each rank's share. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -228,6 +228,23 @@ START_TEST(test_load_rules)
 }
 END_TEST
 
+/* preconnect: off by default (vllm's TTFT counts the connect); in open loop it needs the cap that
+ * says how many connections to open. */
+START_TEST(test_preconnect)
+{
+    struct workload w;
+    accepted("{}", &w);
+    ck_assert(!w.preconnect);
+    accepted("{\"preconnect\":true,\"load\":{\"concurrency\":16}}", &w);
+    ck_assert(w.preconnect);
+    accepted("{\"preconnect\":true,\"load\":{\"mode\":\"open\",\"rate\":5,\"max_concurrency\":8}}", &w);
+    ck_assert(w.preconnect && w.max_concurrency == 8);
+    refused("{\"preconnect\":true,\"load\":{\"mode\":\"open\",\"rate\":5}}",
+            "field=workload.preconnect: needs load.max_concurrency in open loop (the number of connections to open)");
+    refused("{\"preconnect\":1}", "field=workload.preconnect: must be true or false");
+}
+END_TEST
+
 START_TEST(test_bounds)
 {
     struct workload w;
@@ -440,6 +457,7 @@ static Suite *workload_suite(void)
     tcase_add_test(tc, test_shape);
     tcase_add_test(tc, test_load_ranges);
     tcase_add_test(tc, test_load_rules);
+    tcase_add_test(tc, test_preconnect);
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_stages);
     tcase_add_test(tc, test_prompts);
