@@ -125,7 +125,7 @@ $(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
 # libFuzzer harnesses on the parsers of untrusted bytes (tests/fuzz/); `make test` runs each briefly.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
-FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c job_state.c log.c mono.c out.c proc.c route.c utf8.c fdio.c)
+FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c job_state.c log.c mono.c num.c out.c proc.c route.c utf8.c fdio.c)
 FUZZ_SECONDS ?= 30
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/common/*.h)

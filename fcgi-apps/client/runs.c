@@ -9,6 +9,7 @@
 #include "db.h"
 #include "job_state.h"
 #include "log.h"
+#include "num.h"
 #include "remote.h"
 #include "rows.h"
 #include "submit.h"
@@ -231,9 +232,11 @@ static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int
 static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t *id)
 {
     const json_t *slurm = json_object_get(r->body, "slurm");
+    int64_t target_id = 0;
+    if (!t->url)
+        num_i64(t->service_id ? t->service_id : t->group_id, &target_id); /* validated digits */
     json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
-                            : json_pack("{s:I}", t->service_id ? "service_id" : "group_id",
-                                        (json_int_t)strtoll(t->service_id ? t->service_id : t->group_id, NULL, 10));
+                            : json_pack("{s:I}", t->service_id ? "service_id" : "group_id", (json_int_t)target_id);
     json_t *cfg = req_own_json(r, json_pack("{s:o, s:O, s:O?}", "target", target, "workload", w, "slurm", slurm));
     const char *ins[] = {req_body_text(r, "name"),
                          t->service_id,

@@ -4,6 +4,7 @@
 #include "db.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "num.h"
 
 #define DB_MAX_PREPARED 128
 /* After a failed connect, fail fast for this long instead of trying again on every request. */
@@ -367,9 +369,14 @@ enum err db_tx(struct db *db, struct arena *a, enum err (*body)(void *ctx), void
 
 int64_t db_int(const PGresult *res, int row, int col)
 {
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+    int64_t v;
+    return !PQgetisnull(res, row, col) && num_i64(PQgetvalue(res, row, col), &v) ? v : 0;
+}
+
+double db_float(const PGresult *res, int row, int col)
+{
+    double v;
+    return !PQgetisnull(res, row, col) && num_f64(PQgetvalue(res, row, col), &v) ? v : NAN;
 }
 
 enum err db_copy_in(struct db *db, struct arena *a, const char *sql, const char **detail)
@@ -410,7 +417,7 @@ enum err db_copy_end(struct db *db, struct arena *a, const char *abort_why, int6
     PGresult *res;
     while ((res = PQgetResult(db->conn))) { /* the COPY's own result, then NULL */
         if (PQresultStatus(res) == PGRES_COMMAND_OK)
-            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+            num_i64(PQcmdTuples(res), rows);
         else if (!e)
             e = abort_why ? ERR_INTERNAL : classify(db, "COPY", res, a, detail);
         PQclear(res);

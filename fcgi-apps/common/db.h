@@ -92,4 +92,7 @@ bool db_connected(const struct db *db);
 /* Column col of row as an integer (0 for NULL or not a number). */
 int64_t db_int(const PGresult *res, int row, int col);
 
+/* Column col of row as a double (NaN for NULL or not a finite number). */
+double db_float(const PGresult *res, int row, int col);
+
 #endif

@@ -1,6 +1,7 @@
 /* httpr: status line, headers, then a body by length, by chunks, or until close. */
 #include "httpr.h"
 
+#include "num.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -48,9 +49,11 @@ static int parse_head(struct httpr *h)
             h->head[i] = '\0';
     if (strncmp(h->head, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)h->head[9]) || h->head[8] != ' ')
         return fail(h, "not an HTTP/1.x status line");
-    h->status = (int)strtol(h->head + 9, NULL, 10);
-    if (h->status < 100 || h->status > 599)
+    int64_t status;
+    if (!num_i64n(h->head + 9, 3, &status) || (h->head[12] != '\0' && h->head[12] != ' ') || status < 100 ||
+        status > 599)
         return fail(h, "bad status code");
+    h->status = (int)status;
     const char *te = header(h, "Transfer-Encoding");
     const char *cl = header(h, "Content-Length");
     const char *ct = header(h, "Content-Type");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 static const struct {
     const char *pattern;
     const char *category;
@@ -26,7 +28,8 @@ static const struct {
 static size_t digits(const char *s, int64_t *v)
 {
     size_t n = strspn(s, "0123456789");
-    *v = n > 0 && n <= 18 ? strtoll(s, NULL, 10) : 0;
+    if (n > 18 || !num_i64n(s, n, v))
+        *v = 0;
     return n;
 }
 

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mono.h"
 #include "mirror.h"
+#include "num.h"
 #include "proc.h"
 #include "retention.h"
 
@@ -308,7 +309,11 @@ static const char *files_from(struct pass *p)
 static int64_t stat_of(const char *out, const char *label)
 {
     const char *at = strstr(out, label);
-    return at ? strtoll(at + strlen(label), NULL, 10) : 0;
+    int64_t v;
+    if (!at)
+        return 0;
+    at += strlen(label) + strspn(at + strlen(label), " ");
+    return num_i64n(at, strspn(at, "0123456789"), &v) ? v : 0;
 }
 
 /* One rsync run over the wanted paths, in place: a grown log keeps its inode, so that its readers

@@ -68,9 +68,9 @@ enum err watch_load(struct app *app, struct arena *a, const char *session_id, st
     memset(w, 0, sizeof(*w));
     w->session_id = session_id;
     w->state = arena_strdup(a, PQgetvalue(res, 0, 0));
-    w->start = strtod(PQgetvalue(res, 0, 1), NULL);
-    w->end = strtod(PQgetvalue(res, 0, 2), NULL);
-    w->step = strtod(PQgetvalue(res, 0, 3), NULL);
+    w->start = db_float(res, 0, 1);
+    w->end = db_float(res, 0, 2);
+    w->step = db_float(res, 0, 3);
     for (int s = 0; s < WATCH_SETS; s++)
         w->ids[s] = opt(res, 4 + s) ? arena_strdup(a, opt(res, 4 + s)) : NULL;
     w->all = db_int(res, 0, 7) == 0;

@@ -14,6 +14,7 @@
 #include "collect.h"
 #include "db.h"
 #include "job_state.h"
+#include "num.h"
 #include "prom.h"
 #include "req.h"
 #include "rows.h"
@@ -57,7 +58,9 @@ static double increase(const json_t *values)
     json_array_foreach(values, i, pt)
     {
         const char *s = json_string_value(json_array_get(pt, 1));
-        double v = s ? strtod(s, NULL) : NAN;
+        double v = NAN;
+        if (s && !num_f64(s, &v))
+            v = NAN;
         if (!isfinite(v))
             continue;
         if (n++ > 0)
@@ -125,8 +128,8 @@ static enum err load(struct app *app, struct arena *a, struct measure *m, const 
         return refuse(a, detail, ERR_NO_ENERGY_DATA,
                       "run %s loaded no aifb service (a URL target): there is no SLURM job whose GPUs to read",
                       m->run_id);
-    m->start = strtod(PQgetvalue(res, 0, 1), NULL);
-    m->end = strtod(PQgetvalue(res, 0, 2), NULL);
+    m->start = db_float(res, 0, 1);
+    m->end = db_float(res, 0, 2);
     if (!(m->end > m->start))
         return refuse(a, detail, ERR_NO_ENERGY_DATA, "run %s has an empty window", m->run_id);
     m->jobs = arena_strdup(a, PQgetvalue(res, 0, 3));

@@ -13,6 +13,7 @@
 #include "h_sessions.h"
 #include "log.h"
 #include "mono.h"
+#include "num.h"
 #include "prom.h"
 #include "req.h"
 #include "rows.h"
@@ -74,8 +75,10 @@ static json_t *energies(struct req *r, const struct watch *w)
         enum err e = energy_measure(r->app, r->arena, id, &row, &detail);
         json_t *j = e ? NULL : json_loads(row, 0, NULL);
         if (!j) {
-            j = json_pack("{s:I, s:s, s:s?}", "run_id", (json_int_t)strtoll(id, NULL, 10), "error",
-                          err_string(e ? e : ERR_INTERNAL), "detail", detail);
+            int64_t run = 0;
+            num_i64(id, &run); /* the session's own list of run ids */
+            j = json_pack("{s:I, s:s, s:s?}", "run_id", (json_int_t)run, "error", err_string(e ? e : ERR_INTERNAL),
+                          "detail", detail);
         }
         json_array_append_new(out, j);
     }

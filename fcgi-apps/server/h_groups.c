@@ -66,6 +66,7 @@ enum err h_groups_create(struct req *r)
     if (e)
         return e;
     const char *gid = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+    int64_t group = db_int(res, 0, 0);
     json_t *submit = req_own_json(r, json_object());
     json_t *tl = json_object_get(r->body, "time_limit");
     if (tl)
@@ -73,7 +74,7 @@ enum err h_groups_create(struct req *r)
     for (json_int_t i = 0; i < replicas; i++) {
         int64_t id, job;
         const char *sname = arena_printf(r->arena, "%s-%lld", ins[0], (long long)i);
-        if ((e = services_create(r, sname, recipe, params, submit, strtoll(gid, NULL, 10), &id, &job))) {
+        if ((e = services_create(r, sname, recipe, params, submit, group, &id, &job))) {
             const char *why = arena_strdup(r->arena, r->detail); /* the cancels below reuse r->detail */
             cancel_members(r, gid);
             const char *p[] = {gid};

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 int render_quote(struct buf *out, const char *s, size_t len)
 {
     if (buf_append(out, "'", 1) < 0)
@@ -33,7 +35,8 @@ static void real_text(double d, char *out, size_t n)
 {
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, n, "%.*g", prec, d);
-        if (strtod(out, NULL) == d)
+        double back;
+        if (num_f64(out, &back) && back == d)
             return;
     }
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 #define NUMBER_MAX 64 /* longer than any number nvidia-smi prints */
 
 bool csv_line_clean(const char *line)
@@ -148,8 +150,7 @@ int csv_number(struct csv_field f, double *v, struct csv_field *unit)
     char tmp[NUMBER_MAX];
     memcpy(tmp, f.p, len);
     tmp[len] = '\0';
-    *v = strtod(tmp, NULL);
-    if (!isfinite(*v))
+    if (!num_f64(tmp, v))
         return -1;
     *unit = trim(f.p + len, f.len - len);
     return 0;

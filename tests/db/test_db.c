@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "db.h"
+#include "num.h"
 
 static const char *dsn;
 
@@ -40,7 +41,8 @@ static long long side_int(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
     ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql, PQresultErrorMessage(r));
-    long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    int64_t v = -1;
+    ck_assert(num_i64(PQgetvalue(r, 0, 0), &v));
     PQclear(r);
     return v;
 }
@@ -78,7 +80,7 @@ static long long backend_pid(struct db *db, struct arena *a)
     PGresult *res;
     const char *detail;
     ck_assert_int_eq(db_exec(db, a, &st_pid, NULL, &res, &detail), ERR_OK);
-    return strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    return db_int(res, 0, 0);
 }
 
 /* What a body did, for the test to look at afterwards. */

@@ -243,7 +243,10 @@ static long long metric(const char *series)
     char key[512];
     snprintf(key, sizeof(key), "\n%s ", series);
     const char *p = strstr(buf_cstr(&out), key);
-    long long v = p ? strtoll(p + strlen(key), NULL, 10) : -1;
+    char *end = NULL;
+    long long v = p ? strtoll(p + strlen(key), &end, 10) : -1;
+    if (p && (end == p + strlen(key) || (*end != '\n' && *end != '\0')))
+        v = -2; /* not a number where one must be */
     buf_free(&out);
     return v;
 }

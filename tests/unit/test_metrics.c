@@ -56,7 +56,12 @@ static double value(const char *series)
     char key[512];
     snprintf(key, sizeof(key), "\n%s ", series);
     const char *p = strstr(buf_cstr(&text), key);
-    return p ? strtod(p + strlen(key), NULL) : -1;
+    if (!p)
+        return -1;
+    char *end;
+    double v = strtod(p + strlen(key), &end);
+    ck_assert_msg(end != p + strlen(key) && (*end == '\n' || *end == '\0'), "%s: not a number", series);
+    return v;
 }
 
 static bool has(const char *s)
@@ -157,7 +162,9 @@ START_TEST(test_histogram_monotonic)
     int buckets = 0;
     for (const char *p = strstr(buf_cstr(&text), prefix); p; p = strstr(p + 1, prefix)) {
         const char *sp = strchr(p, ' ');
-        double v = strtod(sp + 1, NULL);
+        char *end;
+        double v = strtod(sp + 1, &end);
+        ck_assert(end != sp + 1 && *end == '\n');
         ck_assert_msg(v >= last, "bucket %d went down: %g < %g", buckets, v, last);
         last = v;
         buckets++;
