@@ -10,8 +10,7 @@ CC ?= cc
 PKGS := jansson libpq fcgi libcrypto libssh2 libcurl
 SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 
-WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wvla -Wimplicit-fallthrough -fstack-protector-strong
+include fcgi-apps/common/flags.mk
 # pkg PKG...: pkg-config's flags, asked once, when first used (the value is kept: `pkg_cflags` and
 # `pkg_libs` expand to it from then on). A missing library stops the build with what to do.
 pkg_missing = $(shell pkg-config --exists $(1) 2>/dev/null || echo y)

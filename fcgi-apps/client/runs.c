@@ -47,15 +47,15 @@ static void seed_fields(const json_t *body, json_t *w)
         load = json_object();
         json_object_set_new(w, "load", load);
     }
-    const json_t *clients = json_object_get(body, "num_clients");
-    const json_t *rps = json_object_get(body, "requests_per_second");
+    json_t *clients = json_object_get(body, "num_clients");
+    json_t *rps = json_object_get(body, "requests_per_second");
     if (rps && !json_object_get(load, "rate")) {
         json_object_set_new(load, "mode", json_string("open"));
-        json_object_set(load, "rate", (json_t *)rps);
+        json_object_set(load, "rate", rps);
         if (clients && !json_object_get(load, "max_concurrency"))
-            json_object_set(load, "max_concurrency", (json_t *)clients);
+            json_object_set(load, "max_concurrency", clients);
     } else if (clients && !json_object_get(load, "concurrency")) {
-        json_object_set(load, "concurrency", (json_t *)clients);
+        json_object_set(load, "concurrency", clients);
     }
     if (json_object_size(load) == 0)
         json_object_del(w, "load");
@@ -186,9 +186,9 @@ static json_t *submit_request(struct req *r, const char *workload_text)
     /* always the task count: with --nodes alone srun starts one task per node, and the finisher must
      * know how many ranks to load */
     json_object_set_new(in, "ntasks", json_integer(run_ntasks(r)));
-    const json_t *tl = json_object_get(r->body, "time_limit");
+    json_t *tl = json_object_get(r->body, "time_limit");
     if (tl && !json_object_get(in, "time_limit"))
-        json_object_set(in, "time_limit", (json_t *)tl);
+        json_object_set(in, "time_limit", tl);
     json_object_set_new(in, "recipe", json_string("loadgen"));
     json_object_set_new(in, "kinds", json_pack("[s]", "loadgen"));
     json_object_set_new(in, "params", json_pack("{s:s}", "workload", workload_text));

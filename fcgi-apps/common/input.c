@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_unconst.h"
+
 /* Compiled patterns, keyed by the pattern's address (patterns live in static route tables). */
 #define RE_CACHE 128
 static struct {
@@ -171,8 +173,8 @@ static enum err check_map(const struct field *f, const json_t *v, const char *pr
     if ((int64_t)json_object_size(v) > f->max)
         return bad(a, detail, prefix, f->name, arena_printf(a, "must have at most %lld members", (long long)f->max));
     const char *key;
-    const json_t *m;
-    json_object_foreach((json_t *)v, key, m)
+    json_t *m;
+    json_object_foreach(json_unconst(v), key, m)
     {
         const char *name = arena_printf(a, "%s[%.64s]", f->name, key);
         if (f->pattern && !pattern_ok(f->pattern, key))
@@ -228,8 +230,8 @@ enum err input_object(const struct field *fields, const json_t *obj, const char 
                       const char **detail)
 {
     const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
+    json_t *v;
+    json_object_foreach(json_unconst(obj), key, v)
     {
         const struct field *f = fields;
         while (f->name && strcmp(f->name, key) != 0)

@@ -28,8 +28,13 @@ static int64_t now_ms(void)
 
 /* In the child: its own process group (so that a timeout kills what it starts too), stdin from
  * /dev/null, the pipes as stdout and stderr. On failure the errno goes back through report_fd. */
-static void child(char *const argv[], int out_fd, int err_fd, int report_fd)
+static void child(const char *const argv[], int out_fd, int err_fd, int report_fd)
 {
+    /* execvp takes char *const[] for history's sake and writes nothing through it */
+    union {
+        const char *const *in;
+        char *const *out;
+    } args = {argv};
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
     sigset_t none; /* a caller that blocks signals for a signalfd must not hand that on */
@@ -38,7 +43,7 @@ static void child(char *const argv[], int out_fd, int err_fd, int report_fd)
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 && dup2(out_fd, STDOUT_FILENO) >= 0 &&
         dup2(err_fd, STDERR_FILENO) >= 0)
-        execvp(argv[0], argv);
+        execvp(argv[0], args.out);
     int e = errno;
     ssize_t w = write(report_fd, &e, sizeof(e));
     (void)w; /* the parent reads EOF and reports a generic failure */
@@ -104,7 +109,8 @@ static int exec_result(int fd)
     return n == (ssize_t)sizeof(e) ? e : n == 0 ? 0 : EIO;
 }
 
-int proc_run(struct arena *a, char *const argv[], int timeout_ms, size_t out_cap, size_t err_cap, struct proc_result *r)
+int proc_run(struct arena *a, const char *const argv[], int timeout_ms, size_t out_cap, size_t err_cap,
+             struct proc_result *r)
 {
     int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1}, rc = -1;
     struct sink s[2] = {{.fd = -1}, {.fd = -1}};

@@ -24,7 +24,7 @@ struct proc_result {
 /* Runs argv[0] (looked up on PATH) with argv (NULL-terminated) and waits for it for at most
  * timeout_ms, then kills it and its process group. Returns 0 when it ran (whatever its status, see
  * r), or -1 when it could not be started (r->exec_errno says why). The arena owns r's strings. */
-int proc_run(struct arena *a, char *const argv[], int timeout_ms, size_t out_cap, size_t err_cap,
+int proc_run(struct arena *a, const char *const argv[], int timeout_ms, size_t out_cap, size_t err_cap,
              struct proc_result *r);
 
 #endif

@@ -22,7 +22,8 @@
 #define SSH_RETRY_AFTER 0.5
 
 struct ssh {
-    struct ssh_config cfg;
+    struct ssh_config cfg; /* its strings point at copies[] */
+    char *copies[4];
     int sock;
     LIBSSH2_SESSION *session;
     double last_fail;
@@ -52,10 +53,10 @@ struct ssh *ssh_new(const struct ssh_config *cfg)
         abort();
     }
     s->cfg = *cfg;
-    s->cfg.host = dup_or_die(cfg->host);
-    s->cfg.user = dup_or_die(cfg->user);
-    s->cfg.key = dup_or_die(cfg->key);
-    s->cfg.known_hosts = dup_or_die(cfg->known_hosts);
+    s->cfg.host = s->copies[0] = dup_or_die(cfg->host);
+    s->cfg.user = s->copies[1] = dup_or_die(cfg->user);
+    s->cfg.key = s->copies[2] = dup_or_die(cfg->key);
+    s->cfg.known_hosts = s->copies[3] = dup_or_die(cfg->known_hosts);
     s->sock = -1;
     return s;
 }
@@ -77,10 +78,8 @@ void ssh_free(struct ssh *s)
     if (!s)
         return;
     drop(s);
-    free((char *)s->cfg.host);
-    free((char *)s->cfg.user);
-    free((char *)s->cfg.key);
-    free((char *)s->cfg.known_hosts);
+    for (size_t i = 0; i < sizeof(s->copies) / sizeof(s->copies[0]); i++)
+        free(s->copies[i]);
     free(s);
 }
 

@@ -185,11 +185,11 @@ static const char *failure(struct pass *p, const char *what, const struct proc_r
 
 static enum err list_remote(struct pass *p)
 {
-    char *argv[24] = {(char *)p->rsync, "--list-only", "--no-h", "-r", "-e", (char *)p->shell};
+    const char *argv[24] = {p->rsync, "--list-only", "--no-h", "-r", "-e", p->shell};
     size_t n = 6;
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
-        argv[n++] = (char *)filters[i];
-    argv[n++] = (char *)p->src;
+        argv[n++] = filters[i];
+    argv[n++] = p->src;
     struct proc_result r;
     /* 24: a file vanished while rsync walked the folder; the rest of the list stands */
     if (proc_run(p->a, argv, p->timeout_ms, LIST_CAP, 64 * 1024, &r) < 0 || (r.status != 0 && r.status != 24) ||
@@ -331,22 +331,22 @@ static enum err fetch(struct pass *p)
     }
     /* -r goes into a folder named whole, one level only, and takes only names the listing would (no
      * link either: no -l) */
-    char *argv[] = {(char *)p->rsync,
-                    "-rt",
-                    "--exclude=/logs/*/*/",
-                    "--exclude=*[!A-Za-z0-9._-]*",
-                    "--inplace",
-                    "--ignore-missing-args",
-                    "--no-h",
-                    "--stats",
-                    "--from0",
-                    (char *)arena_printf(p->a, "--files-from=%s", list),
-                    "--chmod=D0750,F0640",
-                    "-e",
-                    (char *)p->shell,
-                    (char *)p->src,
-                    (char *)arena_printf(p->a, "%s/", p->mirror),
-                    NULL};
+    const char *argv[] = {p->rsync,
+                          "-rt",
+                          "--exclude=/logs/*/*/",
+                          "--exclude=*[!A-Za-z0-9._-]*",
+                          "--inplace",
+                          "--ignore-missing-args",
+                          "--no-h",
+                          "--stats",
+                          "--from0",
+                          arena_printf(p->a, "--files-from=%s", list),
+                          "--chmod=D0750,F0640",
+                          "-e",
+                          p->shell,
+                          p->src,
+                          arena_printf(p->a, "%s/", p->mirror),
+                          NULL};
     struct proc_result r;
     int rc = proc_run(p->a, argv, p->timeout_ms, 1 << 20, 64 * 1024, &r);
     unlink(list);

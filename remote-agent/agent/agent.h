@@ -25,6 +25,6 @@ struct agent {
 
 /* A verb: args are what follows its name. Returns ERR_OK with *reply (arena-owned), or an error with
  * ag->detail set; ERR_USAGE for wrong arguments. */
-typedef enum err (*agent_verb_fn)(struct agent *ag, int argc, char **argv, json_t **reply);
+typedef enum err (*agent_verb_fn)(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 #endif

@@ -70,7 +70,7 @@ static enum err parse_id(struct agent *ag, const char *arg, int64_t *id)
 }
 
 /* The distinct ids of the arguments, in order. */
-static enum err parse_ids(struct agent *ag, int argc, char **argv, int64_t **ids, size_t *n)
+static enum err parse_ids(struct agent *ag, int argc, const char *const *argv, int64_t **ids, size_t *n)
 {
     if (argc < 1) {
         ag->detail = "status takes 1 to 500 job ids";
@@ -179,7 +179,7 @@ static enum err jobs_reply(struct agent *ag, const int64_t *ids, size_t n, bool 
     return ERR_OK;
 }
 
-enum err jobs_status(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err jobs_status(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     int64_t *ids;
     size_t n;
@@ -187,7 +187,7 @@ enum err jobs_status(struct agent *ag, int argc, char **argv, json_t **reply)
     return e ? e : jobs_reply(ag, ids, n, false, reply);
 }
 
-enum err jobs_list(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err jobs_list(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     (void)argv;
     if (argc) {
@@ -200,7 +200,7 @@ enum err jobs_list(struct agent *ag, int argc, char **argv, json_t **reply)
 }
 
 /* The one id argument of a verb about one of this agent's jobs. */
-static enum err own_job(struct agent *ag, const char *verb, int argc, char **argv, int64_t *id)
+static enum err own_job(struct agent *ag, const char *verb, int argc, const char *const *argv, int64_t *id)
 {
     if (argc != 1) {
         ag->detail = arena_printf(ag->arena, "%s takes one job id", verb);
@@ -214,7 +214,7 @@ static enum err own_job(struct agent *ag, const char *verb, int argc, char **arg
     return e;
 }
 
-enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err jobs_cancel(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     int64_t id;
     enum err e = own_job(ag, "cancel", argc, argv, &id);
@@ -234,7 +234,7 @@ enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply)
     return ERR_OK;
 }
 
-enum err jobs_endpoint(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err jobs_endpoint(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     int64_t id;
     enum err e = own_job(ag, "endpoint", argc, argv, &id);

@@ -11,17 +11,17 @@
 
 /* `status ID...`: {"jobs":[{job_id,state,slurm_state,node,reason,exit_code,endpoint}]}, one per
  * distinct id in the order given. */
-enum err jobs_status(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err jobs_status(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 /* `list`: as status, for the newest AGENT_LIST_MAX jobs in STATE/jobs, each with recipe and job_name. */
-enum err jobs_list(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err jobs_list(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 /* `cancel ID`: {"job_id","cancelled":true}; ERR_JOB_NOT_FOUND for a job this agent did not submit.
  * A cancel of one of its jobs gets a line in the audit log, whatever scancel said. */
-enum err jobs_cancel(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err jobs_cancel(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 /* `endpoint ID`: {"job_id","ready":true,"host","port"[,"replicas"]} or {"job_id","ready":false}. */
-enum err jobs_endpoint(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err jobs_endpoint(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 /* The endpoint a job published, checked: {"host","port"[,"replicas":[{"host","port"}...]]} as a new
  * object, or NULL when doc is not one (a host is 1 to 255 of [A-Za-z0-9.:_-], a port 1 to 65535). */

@@ -35,7 +35,7 @@ static bool parse_bytes(const char *s, size_t *out)
     return v >= 1 && v <= LOGS_BYTES_MAX;
 }
 
-enum err logs_parse_args(struct arena *a, int argc, char **argv, struct logs_args *out, const char **detail)
+enum err logs_parse_args(struct arena *a, int argc, const char *const *argv, struct logs_args *out, const char **detail)
 {
     out->stream = "out";
     out->bytes = LOGS_BYTES_DEFAULT;
@@ -213,7 +213,7 @@ static enum err read_log(struct agent *ag, const char *recipe, const char *name,
     return e;
 }
 
-enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err logs_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     struct logs_args args;
     struct logs_tail t;

@@ -27,7 +27,8 @@ struct logs_args {
 
 /* Parses ID [out|err] [BYTES]. Returns ERR_OK, ERR_USAGE (no id or more than three arguments), or
  * ERR_INVALID_INPUT with *detail (arena) naming the field: job_id, stream or bytes. */
-enum err logs_parse_args(struct arena *a, int argc, char **argv, struct logs_args *out, const char **detail);
+enum err logs_parse_args(struct arena *a, int argc, const char *const *argv, struct logs_args *out,
+                         const char **detail);
 
 /* "<job_name>-<id>.<stream>" in the arena, or NULL when job_name is not [A-Za-z0-9._-]{1,64} (the
  * names submit takes, so the file name never leaves STATE/logs). */
@@ -69,6 +70,6 @@ enum err logs_read_tail(struct arena *a, int dirfd, const char *name, size_t byt
 /* The verb: {"job_id","stream","path","size","offset","truncated","text"} for a job this agent
  * submitted, path being the file read ("logs/<recipe>/NAME", or "logs/NAME" of the flat layout;
  * the first while neither exists); ERR_JOB_NOT_FOUND for another. */
-enum err logs_verb(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err logs_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 #endif

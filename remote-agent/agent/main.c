@@ -23,7 +23,7 @@
 #include "state.h"
 #include "submit.h"
 
-static enum err verb_version(struct agent *ag, int argc, char **argv, json_t **reply)
+static enum err verb_version(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     (void)argv;
     if (argc) {
@@ -34,7 +34,7 @@ static enum err verb_version(struct agent *ag, int argc, char **argv, json_t **r
     return ERR_OK;
 }
 
-static enum err verb_recipes(struct agent *ag, int argc, char **argv, json_t **reply)
+static enum err verb_recipes(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     (void)argv;
     struct recipe **all;
@@ -53,7 +53,7 @@ static enum err verb_recipes(struct agent *ag, int argc, char **argv, json_t **r
     return ERR_OK;
 }
 
-static enum err verb_recipe(struct agent *ag, int argc, char **argv, json_t **reply)
+static enum err verb_recipe(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     struct recipe *r;
     if (argc != 1) {
@@ -119,7 +119,7 @@ static const char *folder(struct arena *a, const char *dir)
 }
 
 /* Options before the verb. Returns the index of the verb, or -1 with ag->detail set. */
-static int parse_options(struct agent *ag, int argc, char **argv, const char **state, const char **recipes)
+static int parse_options(struct agent *ag, int argc, const char *const *argv, const char **state, const char **recipes)
 {
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -160,7 +160,7 @@ static enum err setup(struct agent *ag, const char *state, const char *recipes)
     return ERR_OK;
 }
 
-static enum err run(struct agent *ag, int argc, char **argv, json_t **reply)
+static enum err run(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     const char *state = NULL, *recipes = NULL;
     int v = parse_options(ag, argc, argv, &state, &recipes);
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
     umask(077);
     struct agent ag = {.arena = arena_new(64 * 1024)};
     json_t *reply = NULL;
-    enum err e = run(&ag, argc, argv, &reply);
+    enum err e = run(&ag, argc, (const char *const *)argv, &reply); /* the verbs only read it */
     int rc = e == ERR_OK ? 0 : e == ERR_USAGE ? 2 : 1;
     /* a verb that wrote its own answer (output) leaves reply NULL */
     if (e == ERR_OK && reply && out_print(reply) < 0) {

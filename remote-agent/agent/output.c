@@ -58,7 +58,7 @@ static enum err copy_out(struct agent *ag, int fd)
     }
 }
 
-enum err output_verb(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err output_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     int64_t id;
     *reply = NULL;

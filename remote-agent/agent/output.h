@@ -15,6 +15,6 @@
 bool output_name_ok(const char *name);
 
 /* The verb. On success it has written the file to stdout and sets *reply to NULL. */
-enum err output_verb(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err output_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 #endif

@@ -181,15 +181,15 @@ static int field_build(struct arena *a, const json_t *decl, struct recipe_param 
 }
 
 /* One parameter's declaration: keys and their types, then the field. */
-static enum err decl_parse(struct arena *a, const char *recipe, const char *name, const json_t *decl,
-                           struct recipe_param *p, struct field *f, const char **detail)
+static enum err decl_parse(struct arena *a, const char *recipe, const char *name, json_t *decl, struct recipe_param *p,
+                           struct field *f, const char **detail)
 {
     const char *prefix = arena_printf(a, "params.%s", name), *why, *key;
     if (!render_name_ok(name, strlen(name)) || strlen(name) > 32 || render_builtin(name))
         return invalid(a, detail, recipe, "%s: names are [a-z_][a-z0-9_]*, at most 32 bytes, not a built-in", prefix);
     if (!json_is_object(decl))
         return invalid(a, detail, recipe, "%s: must be an object", prefix);
-    json_t *copy = keep(a, json_copy((json_t *)decl));
+    json_t *copy = keep(a, json_copy(decl));
     json_object_del(copy, "default");
     if (input_object(decl_fields, copy, prefix, a, &why))
         return invalid(a, detail, recipe, "%s", why);
@@ -197,8 +197,8 @@ static enum err decl_parse(struct arena *a, const char *recipe, const char *name
     const char *type = json_string_value(json_object_get(decl, "type"));
     for (p->type = RECIPE_STRING; strcmp(type_names[p->type], type) != 0; p->type++)
         ;
-    const json_t *v;
-    json_object_foreach((json_t *)decl, key, v)
+    json_t *v;
+    json_object_foreach(decl, key, v)
     {
         if (!key_applies(p->type, key))
             return invalid(a, detail, recipe, "%s: \"%s\" does not apply to type %s", prefix, key, type);
@@ -279,7 +279,7 @@ static enum err defaults_check(struct arena *a, const struct recipe *r, const ch
     return ERR_OK;
 }
 
-static enum err params_parse(struct arena *a, struct recipe *r, const json_t *params, const char **detail)
+static enum err params_parse(struct arena *a, struct recipe *r, json_t *params, const char **detail)
 {
     size_t n = json_object_size(params), i = 0;
     if (n > RECIPE_MAX_PARAMS)
@@ -287,8 +287,8 @@ static enum err params_parse(struct arena *a, struct recipe *r, const json_t *pa
     r->params = arena_calloc(a, n + 1, sizeof(*r->params));
     r->fields = arena_calloc(a, n + 1, sizeof(*r->fields));
     const char *name;
-    const json_t *decl;
-    json_object_foreach((json_t *)params, name, decl)
+    json_t *decl;
+    json_object_foreach(params, name, decl)
     {
         enum err e = decl_parse(a, r->name, name, decl, &r->params[i], &r->fields[i], detail);
         if (e)
@@ -310,11 +310,11 @@ static const char *sbatch_ref(const struct recipe *r, const json_t *v, enum reci
     return p->name;
 }
 
-static enum err sbatch_parse(struct arena *a, struct recipe *r, const json_t *sb, const char **detail)
+static enum err sbatch_parse(struct arena *a, struct recipe *r, json_t *sb, const char **detail)
 {
     const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)sb, key, v)
+    json_t *v;
+    json_object_foreach(sb, key, v)
     {
         bool ok = json_is_null(v);
         if (strcmp(key, "gpus_param") == 0 && !ok) {
@@ -495,7 +495,7 @@ static json_t *fill(struct arena *a, const struct recipe *r, const json_t *param
     for (size_t i = 0; i < r->nparams; i++) {
         const struct recipe_param *p = &r->params[i];
         json_t *given = json_object_get(params, p->name);
-        json_t *val = given && !json_is_null(given) ? given : p->def ? (json_t *)p->def : NULL;
+        json_t *val = given && !json_is_null(given) ? given : p->def ? p->def : NULL;
         if (val || !p->default_from)
             json_object_set(v, p->name, val ? val : json_null());
     }

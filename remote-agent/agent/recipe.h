@@ -27,7 +27,7 @@ struct recipe_param {
     const char *name;
     enum recipe_type type;
     bool required;            /* no default and no default_from */
-    const json_t *def;        /* the declared default (json null: optional without a value); NULL: none */
+    json_t *def;              /* the declared default (json null: optional without a value); NULL: none */
     const char *default_from; /* the parameter whose value is this one's default; NULL: none */
     struct field item;        /* arrays: what each element must be (a string) */
 };

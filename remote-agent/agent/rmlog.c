@@ -113,7 +113,7 @@ out:
     return e;
 }
 
-enum err rmlog_verb(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err rmlog_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     int64_t bytes = 0;
     const char *path = argc == 1 ? argv[0] : NULL;

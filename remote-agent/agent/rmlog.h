@@ -22,6 +22,6 @@ enum err rmlog_check(const char *rel, const char **detail);
  * argument); ERR_INVALID_INPUT "field=path: ..." for a path of another shape, a symlink or a file
  * where a folder should be, or something there that is not a regular file; ERR_OUTPUT_NOT_FOUND when
  * the file or its folder does not exist; ERR_AGENT_STATE for any other failure. */
-enum err rmlog_verb(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err rmlog_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 #endif

@@ -38,7 +38,7 @@ const char *slurm_first_line(struct slurm *s, const char *text)
 }
 
 /* Runs argv; ERR_OK when it ran to its end within the timeout (whatever its status). */
-static enum err run(struct slurm *s, char *const argv[], struct proc_result *r)
+static enum err run(struct slurm *s, const char *const argv[], struct proc_result *r)
 {
     if (proc_run(s->arena, argv, s->timeout_ms, SLURM_OUT_CAP, SLURM_ERR_CAP, r) < 0) {
         s->detail = arena_printf(s->arena, "%s: %s", argv[0],
@@ -89,7 +89,7 @@ static enum err sbatch_failed(struct slurm *s, const struct proc_result *r)
     return e;
 }
 
-enum err slurm_sbatch(struct slurm *s, char *const argv[], int64_t *job_id)
+enum err slurm_sbatch(struct slurm *s, const char *const argv[], int64_t *job_id)
 {
     struct proc_result r;
     enum err e = run(s, argv, &r);
@@ -117,7 +117,7 @@ static char *id_list(struct arena *a, const int64_t *ids, size_t n)
 
 enum err slurm_squeue(struct slurm *s, const int64_t *ids, size_t n, struct jobstate_row **rows, size_t *nrows)
 {
-    char *argv[] = {"squeue", "-h", "-t", "all", "-j", id_list(s->arena, ids, n), "-o", "%i|%T|%N|%r", NULL};
+    const char *argv[] = {"squeue", "-h", "-t", "all", "-j", id_list(s->arena, ids, n), "-o", "%i|%T|%N|%r", NULL};
     struct proc_result r;
     *nrows = 0;
     *rows = NULL;
@@ -135,7 +135,7 @@ enum err slurm_squeue(struct slurm *s, const int64_t *ids, size_t n, struct jobs
 
 enum err slurm_scontrol(struct slurm *s, int64_t id, struct jobstate_row *row, bool *found)
 {
-    char *argv[] = {"scontrol", "show", "job", "-o", arena_printf(s->arena, "%" PRId64, id), NULL};
+    const char *argv[] = {"scontrol", "show", "job", "-o", arena_printf(s->arena, "%" PRId64, id), NULL};
     struct proc_result r;
     *found = false;
     enum err e = run(s, argv, &r);
@@ -151,15 +151,15 @@ enum err slurm_scontrol(struct slurm *s, int64_t id, struct jobstate_row *row, b
 
 size_t slurm_sacct(struct slurm *s, const int64_t *ids, size_t n, bool completion, struct jobstate_row **rows)
 {
-    char *argv[] = {"sacct",
-                    "-n",
-                    "-P",
-                    "-j",
-                    id_list(s->arena, ids, n),
-                    "-o",
-                    "JobID,State,ExitCode,NodeList",
-                    completion ? "-c" : NULL,
-                    NULL};
+    const char *argv[] = {"sacct",
+                          "-n",
+                          "-P",
+                          "-j",
+                          id_list(s->arena, ids, n),
+                          "-o",
+                          "JobID,State,ExitCode,NodeList",
+                          completion ? "-c" : NULL,
+                          NULL};
     struct proc_result r;
     *rows = NULL;
     if (run(s, argv, &r) != ERR_OK) {
@@ -174,7 +174,7 @@ size_t slurm_sacct(struct slurm *s, const int64_t *ids, size_t n, bool completio
 
 enum err slurm_scancel(struct slurm *s, int64_t id)
 {
-    char *argv[] = {"scancel", arena_printf(s->arena, "%" PRId64, id), NULL};
+    const char *argv[] = {"scancel", arena_printf(s->arena, "%" PRId64, id), NULL};
     struct proc_result r;
     enum err e = run(s, argv, &r);
     if (!e && r.status != 0)

@@ -28,7 +28,7 @@ struct slurm {
  * prints. Returns ERR_OK, ERR_INVALID_INPUT (sbatch refused an option the caller gave: a partition,
  * account or QOS that does not exist, a bad time limit; detail "field=NAME: " and sbatch's line),
  * ERR_SLURM_ERROR (it failed otherwise or printed no id) or ERR_SLURM_TIMEOUT. */
-enum err slurm_sbatch(struct slurm *s, char *const argv[], int64_t *job_id);
+enum err slurm_sbatch(struct slurm *s, const char *const argv[], int64_t *job_id);
 
 /* One `squeue -h -t all -j IDS -o '%i|%T|%N|%r'` for n ids; rows of those it knows (an unknown
  * single id is no error). Returns ERR_OK, ERR_SLURM_ERROR or ERR_SLURM_TIMEOUT. */

@@ -98,9 +98,9 @@ enum err submit_options(struct arena *a, const json_t *req, const struct recipe 
     return ERR_OK;
 }
 
-char **submit_argv(struct arena *a, const struct submit_opts *o, const char *state_dir, const char *script)
+const char **submit_argv(struct arena *a, const struct submit_opts *o, const char *state_dir, const char *script)
 {
-    char **v = arena_calloc(a, 24, sizeof(*v));
+    const char **v = arena_calloc(a, 24, sizeof(*v));
     size_t n = 0;
     v[n++] = "sbatch";
     v[n++] = "--parsable";
@@ -127,7 +127,7 @@ char **submit_argv(struct arena *a, const struct submit_opts *o, const char *sta
         v[n++] = arena_printf(a, "--mem=%s", o->mem);
     if (o->gpus > 0)
         v[n++] = arena_printf(a, "--gres=gpu:%" PRId64, o->gpus);
-    v[n++] = (char *)script;
+    v[n++] = script;
     v[n] = NULL;
     return v;
 }
@@ -248,7 +248,7 @@ static enum err launch(struct agent *ag, const struct submit_opts *o, const char
     if (e)
         return e;
     close(logs);
-    char **argv = submit_argv(ag->arena, o, ag->state_dir, arena_printf(ag->arena, "%s/script.sh", pending));
+    const char **argv = submit_argv(ag->arena, o, ag->state_dir, arena_printf(ag->arena, "%s/script.sh", pending));
     if ((e = slurm_sbatch(&ag->slurm, argv, id)) != ERR_OK) {
         ag->detail = ag->slurm.detail;
         return e;
@@ -260,7 +260,7 @@ static enum err launch(struct agent *ag, const struct submit_opts *o, const char
     return e;
 }
 
-enum err submit_verb(struct agent *ag, int argc, char **argv, json_t **reply)
+enum err submit_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     (void)argv;
     struct recipe *r = NULL;

@@ -24,7 +24,7 @@ struct submit_opts {
 };
 
 /* The verb: no arguments, the request on stdin. Replies {"job_id","recipe","job_name","state":"pending"}. */
-enum err submit_verb(struct agent *ag, int argc, char **argv, json_t **reply);
+enum err submit_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply);
 
 /* Checks a parsed request's own members (not yet its params). Returns ERR_OK or ERR_INVALID_INPUT. */
 enum err submit_check(struct arena *a, const json_t *req, const char **detail);
@@ -36,7 +36,7 @@ enum err submit_options(struct arena *a, const json_t *req, const struct recipe 
 
 /* sbatch's argv (NULL-ended, in the arena) for options o and script, the job's output and error in
  * state_dir/logs/<o->recipe>/<job name>-<job id>.out and .err. */
-char **submit_argv(struct arena *a, const struct submit_opts *o, const char *state_dir, const char *script);
+const char **submit_argv(struct arena *a, const struct submit_opts *o, const char *state_dir, const char *script);
 
 /* The request object from stdin: at most SUBMIT_STDIN_MAX bytes of JSON (submit's, and rmlog's
  * {"path"} when the path is not an argument: aifb's apps pass only ids and names as arguments). */

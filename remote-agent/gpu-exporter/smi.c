@@ -369,7 +369,7 @@ static int query(const char *program, const char *fields, const struct smi_heade
 {
     char q[512];
     snprintf(q, sizeof(q), "--query-gpu=%s", fields);
-    char *argv[] = {(char *)program, q, "--format=csv,noheader,nounits", NULL};
+    const char *argv[] = {program, q, "--format=csv,noheader,nounits", NULL};
     struct arena *a = arena_new(16384);
     struct proc_result r;
     out->n = 0;

@@ -152,7 +152,7 @@ static void job(int64_t id)
 
 static enum err cancel(struct agent *ag, const char *id, json_t **reply)
 {
-    char *argv[] = {(char *)id, NULL};
+    const char *argv[] = {id, NULL};
     *reply = NULL;
     return jobs_cancel(ag, 1, argv, reply);
 }

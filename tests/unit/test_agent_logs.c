@@ -40,7 +40,7 @@ static void teardown(void)
 
 static enum err parse(struct logs_args *a, int argc, const char *a0, const char *a1, const char *a2)
 {
-    char *argv[] = {(char *)a0, (char *)a1, (char *)a2, NULL};
+    const char *argv[] = {a0, a1, a2, NULL};
     detail = NULL;
     return logs_parse_args(arena, argc, argv, a, &detail);
 }
@@ -56,7 +56,7 @@ START_TEST(test_args)
     ck_assert_uint_eq(a.bytes, 4194304);
 
     ck_assert_int_eq(parse(&a, 0, NULL, NULL, NULL), ERR_USAGE);
-    char *four[] = {"1", "out", "1", "x", NULL};
+    const char *four[] = {"1", "out", "1", "x", NULL};
     ck_assert_int_eq(logs_parse_args(arena, 4, four, &a, &detail), ERR_USAGE);
     const char *bad_ids[] = {"", "0", "-1", "1a", "../1", "1234567890123456789"};
     for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
@@ -240,7 +240,7 @@ static struct agent state_with_job(int64_t id, const char *recipe, const char *j
 /* Runs `logs id stream`; the reply's path, "" when it failed. */
 static const char *verb_path(struct agent *ag, const char *id, const char *stream, json_t **reply)
 {
-    char *argv[] = {(char *)id, (char *)stream, NULL};
+    const char *argv[] = {id, stream, NULL};
     *reply = NULL;
     enum err e = logs_verb(ag, 2, argv, reply);
     return e ? "" : json_string_value(json_object_get(*reply, "path"));

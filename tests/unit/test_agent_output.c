@@ -50,7 +50,7 @@ static void put(const char *name, const char *text)
 /* Runs the verb with stdout sent to a file; returns its error and puts what it wrote in out. */
 static enum err run(const char *id, const char *name, char *out, size_t cap)
 {
-    char *argv[] = {(char *)id, (char *)name};
+    const char *argv[] = {id, name};
     char path[200];
     snprintf(path, sizeof(path), "%s/stdout", tmpdir);
     fflush(stdout);

@@ -31,7 +31,7 @@ static double now_s(void)
 
 static struct proc_result sh(const char *script, int timeout_ms, size_t cap)
 {
-    char *argv[] = {"sh", "-c", (char *)script, NULL};
+    const char *argv[] = {"sh", "-c", script, NULL};
     struct proc_result r;
     ck_assert_int_eq(proc_run(arena, argv, timeout_ms, cap, cap, &r), 0);
     return r;
@@ -94,7 +94,7 @@ END_TEST
 
 START_TEST(test_not_found)
 {
-    char *argv[] = {"aifb-no-such-program-here", NULL};
+    const char *argv[] = {"aifb-no-such-program-here", NULL};
     struct proc_result r;
     ck_assert_int_eq(proc_run(arena, argv, 1000, 1024, 1024, &r), -1);
     ck_assert_int_eq(r.exec_errno, ENOENT);

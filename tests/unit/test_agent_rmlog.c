@@ -63,7 +63,7 @@ static bool exists(const char *path)
 
 static enum err rmlog(const char *rel, json_t **reply)
 {
-    char *argv[] = {(char *)rel, NULL};
+    const char *argv[] = {rel, NULL};
     *reply = NULL;
     ag.detail = NULL;
     return rmlog_verb(&ag, 1, argv, reply);
@@ -162,7 +162,7 @@ START_TEST(test_bad_paths)
     ck_assert_int_eq(rmlog(long_path, &reply), ERR_INVALID_INPUT);
     long_path[RMLOG_PATH_MAX] = '\0';
     ck_assert_int_eq(rmlog(long_path, &reply), ERR_OUTPUT_NOT_FOUND);
-    char *argv[] = {"a", "b"};
+    const char *argv[] = {"a", "b"};
     ck_assert_int_eq(rmlog_verb(&ag, 2, argv, &reply), ERR_USAGE);
     /* no argument: the path comes on stdin as {"path"} (how aifb-logs sends it) */
     ck_assert_int_eq(stdin_then_rmlog("{\"path\": \"logs/vllm/none-1.out\"}", &reply), ERR_OUTPUT_NOT_FOUND);
