@@ -48,7 +48,7 @@ DB_TEST_BINS := $(patsubst tests/db/%.c,$(BUILD)/tests/db/%,$(wildcard tests/db/
 # Test tools (tests/tools/*.c): small clients the suites drive, linked with libcurl and jansson.
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: ra agent all apps deps up down status demo test unit san bench fuzz fuzz-build format clean
+.PHONY: ra agent all apps deps up down status demo test check unit san bench fuzz fuzz-build format clean
 .DEFAULT_GOAL := all
 
 all: apps ra $(UNIT_BINS) $(DB_TEST_BINS) $(TOOL_BINS)
@@ -204,8 +204,13 @@ bench: deps
 	@AIFB_BIN=$(abspath $(BUILD)/bin) tests/bench/gpu_exporter.sh
 	@tests/bench/logs.sh
 
+# The code keeps its own rules: format, banned calls, headers alone, shellcheck (scripts/check).
+# `make test` runs it first, as its first suite.
+check: deps
+	@scripts/check
+
 format:
-	clang-format -i fcgi-apps/*/*.[ch] remote-agent/*/*.[ch] tests/unit/*.[ch] tests/db/*.c tests/tools/*.c tests/fuzz/*.c
+	clang-format -i $(shell git ls-files -co --exclude-standard -- 'fcgi-apps/*.[ch]' 'remote-agent/*.[ch]' 'tests/*.[ch]')
 
 clean:
 	rm -rf build

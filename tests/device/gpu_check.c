@@ -83,7 +83,8 @@ int main(int argc, char **argv)
         if (i + 1 < n)
             sleep(1);
     }
-    printf("# samples %ld, mean %.3f ms, worst %.3f ms per sample (all GPUs)\n", n, total / (double)n * 1e3, worst * 1e3);
+    printf("# samples %ld, mean %.3f ms, worst %.3f ms per sample (all GPUs)\n", n, total / (double)n * 1e3,
+           worst * 1e3);
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
     double cpu = (double)self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + (double)self.ru_stime.tv_sec +

@@ -7,11 +7,11 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUTD=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUTD"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 C=fcgi-apps/common
 G=remote-agent/gpu-exporter
 # the sources and the exposition only: neither libcurl nor jansson may be there
-SRC=$(ls "$G"/*.c | grep -Ev '/(main|sampler|serve|pushgw)\.c$')
+SRC=$(for f in "$G"/*.c; do case $f in */main.c | */sampler.c | */serve.c | */pushgw.c) ;; *) echo "$f" ;; esac; done)
 # shellcheck disable=SC2086
 gcc -std=c11 -O2 -D_GNU_SOURCE -I"$C" -I"$G" -o /tmp/gpu_check tests/device/gpu_check.c $SRC "$C"/buf.c "$C"/arena.c "$C"/proc.c -ldl -lm 2>&1 |
     tee "$OUTD/build.txt" || exit 1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the integration suites: HTTP calls through nginx with curl, checks that count
 # what passed and failed, and the closing "N passed, N failed" line that tests/run adds up.
 # Source it; every suite ends with `finish`.
@@ -110,6 +111,7 @@ start_sim() {
         return 1
     fi
     PORT=$(cat "$TMP/$name.port")
+    # shellcheck disable=SC2034 # for the suite that called it
     SIM_URL="http://127.0.0.1:$PORT"
 }
 
