@@ -92,11 +92,13 @@ static enum err connect_db(struct db *db, const char **detail)
         *detail = why;
         return ERR_DB_UNAVAILABLE;
     }
-    *detail = "PostgreSQL is not reachable";
+    static const char unreachable[] = "PostgreSQL is not reachable";
     drop(db);
     double t = mono_now();
-    if (db->last_fail && t - db->last_fail < DB_RETRY_AFTER)
+    if (db->last_fail && t - db->last_fail < DB_RETRY_AFTER) {
+        *detail = unreachable;
         return ERR_DB_UNAVAILABLE;
+    }
     db->conn = PQconnectdb(db->dsn);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         char msg[512];
@@ -106,6 +108,7 @@ static enum err connect_db(struct db *db, const char **detail)
             log_warn("database: cannot connect: %s", msg);
         db->last_fail = t;
         drop(db);
+        *detail = unreachable;
         return ERR_DB_UNAVAILABLE;
     }
     PGresult *res = PQexec(db->conn, "SET statement_timeout = '10s'; SET TimeZone = 'UTC'");
@@ -114,6 +117,7 @@ static enum err connect_db(struct db *db, const char **detail)
     if (!ok) {
         db->last_fail = t;
         drop(db);
+        *detail = unreachable;
         return ERR_DB_UNAVAILABLE;
     }
     if (db->last_fail)
