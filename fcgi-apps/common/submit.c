@@ -46,16 +46,10 @@ static void want_sweep(const char *kind)
     sweeps[sweep_of(kind)].wanted = true;
 }
 
-/* Due when wanted, at the process's first chance, and every SUBMIT_SWEEP_S seconds after. */
-static bool due(const char *kind)
+/* Due when wanted, until one has run whole, and every SUBMIT_SWEEP_S seconds after. */
+static bool due(size_t i)
 {
-    size_t i = sweep_of(kind);
-    double now = mono_now();
-    if (!sweeps[i].wanted && sweeps[i].at && now - sweeps[i].at < SUBMIT_SWEEP_S)
-        return false;
-    sweeps[i].at = now;
-    sweeps[i].wanted = false;
-    return true;
+    return sweeps[i].wanted || !sweeps[i].at || mono_now() - sweeps[i].at >= SUBMIT_SWEEP_S;
 }
 
 struct submit_tx {
@@ -63,6 +57,7 @@ struct submit_tx {
     const struct submit *s;
     const char *tag; /* aifb-<kind> */
     int64_t id, job;
+    const char *lost; /* the job's name when the submit's answer was lost (sbatch may have run) */
 };
 
 static const char *num(struct arena *a, int64_t v)
@@ -78,6 +73,7 @@ static enum err submit_body(void *ctx)
     PGresult *res;
     json_t *answer;
     t->id = t->job = 0;
+    t->lost = NULL;
     enum err e = db_exec(db, r->arena, t->s->insert, t->s->insert_args, &res, &r->detail);
     if (e)
         return e;
@@ -89,8 +85,8 @@ static enum err submit_body(void *ctx)
     json_t *in = t->s->request(r, t->s->ctx, t->id);
     json_object_set_new(in, "job_name", json_string(name));
     if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail))) {
-        if (agent_unknown_outcome(e)) /* sbatch may have run: no job without its row */
-            agent_cancel_named(r->app, r->arena, name);
+        if (agent_unknown_outcome(e))
+            t->lost = name; /* taken back once the transaction is over (its row is not kept) */
         return e;
     }
     t->job = json_integer_value(json_object_get(answer, "job_id"));
@@ -103,15 +99,16 @@ static enum err submit_body(void *ctx)
 
 enum err submit_job(struct req *r, const struct submit *s, int64_t *id, int64_t *job)
 {
-    struct submit_tx t = {r, s, arena_printf(r->arena, "aifb-%s", s->kind), 0, 0};
-    const char *why = NULL;
-    enum err e = db_tx(r->app->db, r->arena, submit_body, &t, &why);
-    if (why && *why)
-        r->detail = why;
+    struct submit_tx t = {r, s, arena_printf(r->arena, "aifb-%s", s->kind), 0, 0, NULL};
+    enum err e = db_tx(r->app->db, r->arena, submit_body, &t, &r->detail);
+    if (t.lost) { /* sbatch may have run: no job without its row (now, or by the next sweep) */
+        agent_cancel_named(r->app, r->arena, t.lost);
+        want_sweep(s->kind);
+    }
     if (e == ERR_DB_OUTCOME_UNKNOWN) {
         r->detail = arena_printf(r->arena,
                                  "%s; id=%" PRId64 ", SLURM job %" PRId64 " (%s-%" PRId64 "): the job is"
-                                 " cancelled within a minute unless the row was committed",
+                                 " cancelled within seconds unless the row was committed",
                                  r->detail, t.id, t.job, t.tag, t.id);
         log_warn("submit: %s", r->detail);
         want_sweep(s->kind);
@@ -166,9 +163,9 @@ static const char *id_of(struct arena *a, const char *name, const char *tag)
 
 static void settle(struct settle_tx *t, const json_t *job)
 {
-    const char *state = json_string_value(json_object_get(job, "state"));
-    if (!(t->id = id_of(t->a, json_string_value(json_object_get(job, "job_name")), t->tag)) || !state ||
-        job_state_terminal_name(state))
+    const char *state = agent_job_state(job); /* NULL: a state SLURM names and the agent does not map: live */
+    if (!(t->id = id_of(t->a, json_string_value(json_object_get(job, "job_name")), t->tag)) ||
+        (state && job_state_terminal_name(state)))
         return;
     enum err e = db_tx(t->app->db, t->a, settle_body, t, &t->detail);
     if (e || !t->orphan) {
@@ -188,7 +185,9 @@ static void settle(struct settle_tx *t, const json_t *job)
 
 void submit_sweep(struct app *app, struct arena *a, const char *kind, const struct db_stmt *exists)
 {
-    if (!app->ssh || !due(kind))
+    size_t n = sweep_of(kind);
+    double started = mono_now();
+    if (!app->ssh || !due(n))
         return;
     json_t *answer, *job;
     const char *detail;
@@ -201,6 +200,12 @@ void submit_sweep(struct app *app, struct arena *a, const char *kind, const stru
     struct settle_tx t = {app, a, exists, arena_printf(a, "aifb-%s", kind), NULL, false, ""};
     json_array_foreach(json_object_get(answer, "jobs"), i, job)
     {
+        if (!db_lock_held(app->db))
+            return; /* the pass's connection is gone: the next pass sweeps again */
         settle(&t, job);
+    }
+    if (db_lock_held(app->db)) { /* swept whole: not again until wanted or due */
+        sweeps[n].at = started;
+        sweeps[n].wanted = false;
     }
 }
