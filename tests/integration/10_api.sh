@@ -182,6 +182,10 @@ sql_states=$(psql "$DSN" -XAt -F ' ' -c "SELECT state, CASE WHEN terminal THEN '
     FROM job_states() WITH ORDINALITY AS s(state, terminal, n) ORDER BY n")
 [ -n "$c_states" ] && [ "$c_states" = "$sql_states" ] && pass "job states: C and SQL name the same states, terminal alike" ||
     fail "job states: C and SQL agree" "C: $(tr '\n' ',' <<<"$c_states") SQL: $(tr '\n' ',' <<<"$sql_states")"
+odd=$(psql "$DSN" -XAt -c "SELECT string_agg(state, ',') FROM job_states()
+    WHERE job_state_terminal(state) IS DISTINCT FROM terminal")
+[ -z "$odd" ] && [ -z "$(psql "$DSN" -XAt -c "SELECT job_state_terminal('suspended')")" ] &&
+    pass "job_state_terminal() agrees with job_states(), and knows no other state" || fail "job_state_terminal" "differs on: $odd"
 for st in $(cut -d' ' -f1 <<<"$c_states"); do
     auth "$READ" GET "/api/client/v1/runs?state=$st&limit=1"
     [ "$STATUS" = 200 ] || fail "runs?state=$st" "status $STATUS"
