@@ -238,6 +238,22 @@ static enum err write_pending(struct agent *ag, const struct buf *script, const 
     return e;
 }
 
+/* sbatch's refusal of an option names the field only when the caller gave it: a default of the
+ * cluster's or the recipe's that sbatch refuses is the cluster's problem, a slurm_error. */
+static enum err refused(struct agent *ag, const struct submit_opts *o, enum err e)
+{
+    const char *d = ag->slurm.detail;
+    const char *given = !strncmp(d, "field=partition:", 16)    ? o->partition
+                        : !strncmp(d, "field=account:", 14)    ? o->account
+                        : !strncmp(d, "field=qos:", 10)        ? o->qos
+                        : !strncmp(d, "field=time_limit:", 17) ? o->time_limit
+                                                               : NULL;
+    if (e != ERR_INVALID_INPUT || given)
+        return e;
+    ag->slurm.detail = strchr(d, ' ') ? strchr(d, ' ') + 1 : d;
+    return ERR_SLURM_ERROR;
+}
+
 /* From the pending folder to a submitted job: sbatch, then the rename; undone on failure. */
 static enum err launch(struct agent *ag, const struct submit_opts *o, const char *pending, const char *token,
                        int64_t *id)
@@ -250,6 +266,7 @@ static enum err launch(struct agent *ag, const struct submit_opts *o, const char
     close(logs);
     const char **argv = submit_argv(ag->arena, o, ag->state_dir, arena_printf(ag->arena, "%s/script.sh", pending));
     if ((e = slurm_sbatch(&ag->slurm, argv, id)) != ERR_OK) {
+        e = refused(ag, o, e);
         ag->detail = ag->slurm.detail;
         return e;
     }

@@ -174,11 +174,17 @@ START_TEST(test_submit_sbatch_fails)
     json_decref(line);
     /* an option of the caller's that the cluster refuses: the caller's mistake, naming the field */
     ck_assert_int_eq(setenv("FAKE_FAIL", "invalid partition specified: nope", 1), 0);
-    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_INVALID_INPUT);
+    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\", \"partition\": \"nope\"}", &reply),
+                     ERR_INVALID_INPUT);
     ck_assert_str_eq(ag.detail, "field=partition: sbatch: error: invalid partition specified: nope");
     ck_assert_int_eq(setenv("FAKE_FAIL", "Invalid --time specification", 1), 0);
-    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_INVALID_INPUT);
+    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\", \"time_limit\": \"1:00\"}", &reply),
+                     ERR_INVALID_INPUT);
     ck_assert_str_eq(ag.detail, "field=time_limit: sbatch: error: Invalid --time specification");
+    /* a refused partition the caller did not give (the cluster's default): the cluster's problem */
+    ck_assert_int_eq(setenv("FAKE_FAIL", "invalid partition specified: batch", 1), 0);
+    ck_assert_int_eq(submit("{\"recipe\": \"tiny\", \"job_name\": \"mine\"}", &reply), ERR_SLURM_ERROR);
+    ck_assert_str_eq(ag.detail, "sbatch: error: invalid partition specified: batch");
 }
 END_TEST
 
