@@ -67,11 +67,17 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	$(Q)$(AR) rcs $@ $^
 
 # Each app links its own folder's objects and the common library. aifb-client also links the load
-# generator's workload parser, so that a run is checked by the same code that will run it.
+# generator's workload parser, so that a run is checked by the same code that will run it; its
+# object is the app's own (obj/extra/), apart from the one remote-agent/Makefile makes.
 client_EXTRA := remote-agent/loadgen/workload.c
 $(BUILD)/obj/fcgi-apps/client/%.o: CPPFLAGS_EXTRA := -Iremote-agent/loadgen
+$(BUILD)/obj/extra/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 define app_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c) $$($(1)_EXTRA))
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c)) \
+            $$(patsubst %.c,$(BUILD)/obj/extra/%.o,$$($(1)_EXTRA))
 $(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),,echo "  LD $$@")
