@@ -159,8 +159,9 @@ void fcgi_io_write(struct req *r, FCGX_Request *fr)
             FCGX_PutStr(rep->body.data, (int)rep->body.len, fr->out);
     }
     /* A body the handler did not read stays unread. nginx stops sending a request body once the
-     * reply has begun, so reading it here would wait for bytes that never come; the end of the
-     * request (FCGX_Finish_r) closes the connection instead, and nginx has the reply by then: the
-     * connection is a unix socket, where unread bytes do not reset it. */
+     * reply has begun, so reading it here would wait for bytes that never come. The end of the
+     * request (FCGX_Finish_r) writes FCGI_END_REQUEST and closes the connection; closing with
+     * bytes unread makes nginx's next read fail with ECONNRESET, but only after it has read what
+     * was queued before, the whole reply and its end record, which is all it waits for. */
     FCGX_FFlush(fr->out);
 }

@@ -15,13 +15,14 @@
 #include "req.h"
 #include "sync.h"
 
-static const struct db_stmt st_cut =
-    DB_STMT("retention_cut",
-            "WITH v AS (SELECT id, path FROM log_retention_cut($1::float8, $2::bigint)),"
-            " t AS (INSERT INTO log_tombstones (path, reason) SELECT path, 'retention' FROM v"
-            "   ON CONFLICT (path) DO UPDATE SET reason = 'retention', deleted_at = now())"
-            " DELETE FROM log_files f USING v WHERE f.id = v.id RETURNING f.path, f.size_bytes",
-            2, false);
+static const struct db_stmt st_cut = DB_STMT(
+    "retention_cut",
+    "WITH v AS (SELECT id, path FROM log_retention_cut($1::float8, $2::bigint)),"
+    " t AS (INSERT INTO log_tombstones (path, reason) SELECT path, 'retention' FROM v"
+    "   ON CONFLICT (path) DO UPDATE SET reason = 'retention', deleted_at = now()),"
+    " d AS (DELETE FROM log_files f USING v WHERE f.id = v.id RETURNING f.path, f.size_bytes, f.modified_at, f.id)"
+    " SELECT path, size_bytes FROM d ORDER BY modified_at, id",
+    2, false);
 static const struct db_stmt st_preview =
     DB_STMT("retention_preview",
             "SELECT path, size_bytes FROM log_retention_cut($1::float8, $2::bigint) ORDER BY modified_at, id", 2, true);

@@ -119,6 +119,7 @@ static enum err load(struct app *app, struct arena *a, struct measure *m, const 
     if (PQntuples(res) == 0)
         return refuse(a, detail, ERR_RUN_NOT_FOUND, "run %s", m->run_id);
     const char *state = PQgetvalue(res, 0, 0);
+    /* ended, "unknown" too: a job SLURM forgot has ended, and its window says what it used */
     if (!job_state_terminal_name(state))
         return refuse(a, detail, ERR_RUN_STATE, "run %s is %s: its energy is measured once it has ended", m->run_id,
                       state);
