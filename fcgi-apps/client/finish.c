@@ -204,7 +204,7 @@ static enum err load_body(void *ctx)
         if (!e)
             e = copy_file(app, a, t->run, t->job, arena_printf(a, "timeline-%d.csv", rank),
                           "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
-                          " in_flight, chunks) FROM STDIN (FORMAT csv)",
+                          " in_flight, chunks, measured_tokens) FROM STDIN (FORMAT csv)",
                           &gone, t->detail);
     }
     char *ranks_text = json_dumps(t->ranks, JSON_COMPACT);

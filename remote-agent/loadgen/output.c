@@ -122,13 +122,17 @@ void output_live_tokens(struct output *o, int64_t n)
 static void count_chunks(struct output *o, const struct record *r)
 {
     uint32_t m = record_chunks(r);
+    bool measured = r->phase == PHASE_MEASURE && !r->error_class;
     int64_t t = r->first_chunk_us;
     for (uint32_t k = 0; k < m; k++) {
         if (k > 0)
             t += r->itl_us[k - 1];
         struct output_second *s = second_of(o, t);
-        s->output_tokens += record_chunk_tokens(r, k);
+        int64_t n = record_chunk_tokens(r, k);
+        s->output_tokens += n;
         s->chunks++;
+        if (measured)
+            s->measured_tokens += n;
     }
 }
 
@@ -192,9 +196,10 @@ static int write_timeline(struct output *o, const char *path, int64_t end_us)
     for (size_t i = 0; i < o->nsecs; i++) {
         const struct output_second *s = &o->secs[i];
         in_flight += s->started - s->completed - s->failed;
-        fprintf(f, "%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n", o->rank,
-                o->first_second + (int64_t)i, s->started, s->completed, s->failed, s->output_tokens,
-                in_flight < 0 ? 0 : in_flight, s->chunks);
+        fprintf(f,
+                "%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+                o->rank, o->first_second + (int64_t)i, s->started, s->completed, s->failed, s->output_tokens,
+                in_flight < 0 ? 0 : in_flight, s->chunks, s->measured_tokens);
     }
     return close_file(f, false);
 }

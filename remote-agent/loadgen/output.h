@@ -1,7 +1,8 @@
 /* output: what aifb-loadgen keeps of a run and the files it writes into the --out folder: every
  * record (kept in memory for the summary, and streamed to records-<rank>.csv as requests finish,
  * through a large stdio buffer), the timeline-<rank>.csv of one line per whole epoch second
- * (rank,second,started,completed,failed,output_tokens,in_flight,chunks, as the run_timeline table),
+ * (rank,second,started,completed,failed,output_tokens,in_flight,chunks,measured_tokens, as the
+ * run_timeline table),
  * and summary-<rank>.json, written last through a temporary file and a rename so that its presence
  * means the rank finished. Also the short table of the main figures a job's log shows. */
 #ifndef AIFB_LOADGEN_OUTPUT_H
@@ -19,9 +20,11 @@
 
 /* What happened in one epoch second: requests started, answered in full and failed (by done_us),
  * and the output tokens and chunks with choices that arrived, every request's (failed ones too),
- * placed at its chunks' times by record_chunk_tokens. */
+ * placed at its chunks' times by record_chunk_tokens; measured_tokens counts the tokens of the
+ * completed requests of the measure phase alone, the ones max_output_tokens_per_s is the peak of
+ * (SQL sums them over the ranks instead of placing every chunk of a run again). */
 struct output_second {
-    int64_t started, completed, failed, output_tokens, chunks;
+    int64_t started, completed, failed, output_tokens, chunks, measured_tokens;
 };
 
 struct output {
