@@ -11,8 +11,9 @@ PKGS := jansson libpq fcgi libcrypto libssh2 libcurl
 SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 
 include fcgi-apps/common/flags.mk
-# pkg PKG...: pkg-config's flags, asked once, when first used (the value is kept: `pkg_cflags` and
-# `pkg_libs` expand to it from then on). A missing library stops the build with what to do.
+# pkg-config's flags, asked once, when first used: PKG_CFLAGS and PKG_LIBS keep the answer from
+# then on. A missing library stops the build with what to do. (In a define called with $(call),
+# write $$(LDLIBS): a single $ would ask while the Makefile is read.)
 pkg_missing = $(shell pkg-config --exists $(1) 2>/dev/null || echo y)
 pkg_check = $(if $(call pkg_missing,$(1)),$(error missing libraries (pkg-config $(1)): run `make deps` first))
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_check,$(PKGS))$$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
@@ -81,7 +82,7 @@ $(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c)) \
 $(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),,echo "  LD $$@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $$(LDLIBS)
 endef
 $(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
 
