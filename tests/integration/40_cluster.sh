@@ -174,15 +174,22 @@ on_login "rm -rf $D" >/dev/null 2>&1
 printf 'hosts: files dns\n' >"$TMP/nsswitch.conf"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$TMP/resolv.conf"
 in_ns() { # in_ns HOSTS_FILE RO(0|1) NAME: scripts/stack check-host there; sets OUT and RC
-    OUT=$(unshare --uts --mount bash -c 'mount --bind "$1" /etc/hosts || exit 9
+    OUT=$(unshare "${NS[@]}" bash -c 'mount --bind "$1" /etc/hosts || exit 9
         [ "$2" = 0 ] || mount -o remount,ro,bind /etc/hosts || exit 9
         mount --bind "$5/nsswitch.conf" /etc/nsswitch.conf || exit 9
         [ ! -e /etc/resolv.conf ] || mount --bind "$5/resolv.conf" /etc/resolv.conf || exit 9 # absent: 127.0.0.1
         hostname "$3" && "$4" check-host' _ "$1" "$2" "$3" "$STACK" "$TMP" 2>&1)
     RC=$?
 }
-if ! unshare --uts --mount true 2>/dev/null; then
-    skip "host name cases: this machine lets no namespace be made here (unshare --uts --mount)"
+# A chroot cannot make its root's propagation private; where no mount is shared (nothing made in the
+# new namespace can leak out) its propagation is left as it is.
+NS=(--uts --mount)
+if ! unshare "${NS[@]}" true 2>/dev/null; then
+    NS=(--uts --mount --propagation unchanged)
+    grep -q ' shared:' /proc/self/mountinfo && NS=()
+fi
+if [ ${#NS[@]} = 0 ] || ! unshare "${NS[@]}" true 2>/dev/null; then
+    skip "host name cases: no namespace of its own can be made here (unshare --uts --mount)"
 else
     name=aifb-nores-$$
     grep -v "$name" /etc/hosts >"$TMP/hosts"
