@@ -47,6 +47,9 @@ GX2=$!
 PIDS+=("$GX2")
 pushed() { prom_q "aifb_gpu_power_watts{slurm_job_id=\"$JOB\"}" | jq -e '.data.result | length == 1' >/dev/null; }
 wait_for 20 pushed && pass "Prometheus has the replayed GPU of job $JOB" || fail "replayed GPU in Prometheus" "$(cat "$TMP/gx.log")"
+# and the second, before the runs' windows start (a slow machine, make san, may push it seconds later)
+pushed2() { prom_q "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{slurm_job_id=\"$JOB2\"}" | jq -e '.data.result | length == 1' >/dev/null; }
+wait_for 20 pushed2 && pass "Prometheus has the dcgm-named GPU of job $JOB2" || fail "dcgm-named GPU in Prometheus" "$(cat "$TMP/gx2.log")"
 auth "$OP" POST "$M/sessions" -H "$J" --data "{\"label\":\"collect\",\"duration_s\":8,\"step_s\":1,\"services\":[$SVC]}"
 check "session over the service 201" 201
 S=$(jq -r .id <<<"$BODY")
