@@ -220,8 +220,8 @@ static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int
 {
     struct submit_ctx *c = ctx;
     const char **p = arena_calloc(r->arena, 4, sizeof(*p));
-    p[0] = arena_printf(r->arena, "%lld", (long long)id);
-    p[1] = arena_printf(r->arena, "%lld", (long long)job);
+    p[0] = arena_i64(r->arena, id);
+    p[1] = arena_i64(r->arena, job);
     p[2] = dump(r, c->cfg);
     p[3] = req_body_text(r, "name");
     return p;

@@ -2,6 +2,7 @@
  * The first block is kept across resets so a worker's steady state allocates nothing. */
 #include "arena.h"
 
+#include <inttypes.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -120,6 +121,11 @@ char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
     char *s = arena_alloc(a, (size_t)n + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     return s;
+}
+
+char *arena_i64(struct arena *a, int64_t v)
+{
+    return arena_printf(a, "%" PRId64, v);
 }
 
 char *arena_printf(struct arena *a, const char *fmt, ...)

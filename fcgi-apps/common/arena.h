@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arena;
 
@@ -26,6 +27,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* printf into the arena; returns the NUL-terminated string. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* v in decimal, in the arena: a statement's parameter, an agent's argument. */
+char *arena_i64(struct arena *a, int64_t v);
 
 /* Registers fn(ptr) to run at the next reset or free, after any registered later. */
 void arena_defer(struct arena *a, void (*fn)(void *), void *ptr);

@@ -60,11 +60,6 @@ struct submit_tx {
     const char *lost; /* the job's name when the submit's answer was lost (sbatch may have run) */
 };
 
-static const char *num(struct arena *a, int64_t v)
-{
-    return arena_printf(a, "%" PRId64, v);
-}
-
 static enum err submit_body(void *ctx)
 {
     struct submit_tx *t = ctx;
@@ -78,7 +73,7 @@ static enum err submit_body(void *ctx)
     if (e)
         return e;
     t->id = db_int(res, 0, 0);
-    const char *hold[] = {t->tag, num(r->arena, t->id)};
+    const char *hold[] = {t->tag, arena_i64(r->arena, t->id)};
     if ((e = db_exec(db, r->arena, &st_hold, hold, &res, &r->detail)))
         return e;
     const char *name = arena_printf(r->arena, "%s-%" PRId64, t->tag, t->id);
@@ -113,7 +108,7 @@ enum err submit_job(struct req *r, const struct submit *s, int64_t *id, int64_t 
         log_warn("submit: %s", r->detail);
         want_sweep(s->kind);
     } else if (e && t.job > 0) { /* the job runs but its row is gone: take it back */
-        const char *arg[] = {num(r->arena, t.job)};
+        const char *arg[] = {arena_i64(r->arena, t.job)};
         const char *ignored;
         json_t *answer;
         agent_call(r->app, r->arena, "cancel", arg, 1, NULL, &answer, &ignored);
@@ -173,7 +168,7 @@ static void settle(struct settle_tx *t, const json_t *job)
             log_warn("submit: sweep: %s-%s: %s: %s", t->tag, t->id, err_string(e), t->detail);
         return;
     }
-    const char *arg[] = {num(t->a, json_integer_value(json_object_get(job, "job_id")))};
+    const char *arg[] = {arena_i64(t->a, json_integer_value(json_object_get(job, "job_id")))};
     json_t *answer;
     const char *detail;
     e = agent_call(t->app, t->a, "cancel", arg, 1, NULL, &answer, &detail);

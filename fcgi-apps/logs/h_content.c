@@ -123,11 +123,6 @@ static size_t json_text_len(const json_t *j)
     return total;
 }
 
-static const char *num(struct req *r, intmax_t v)
-{
-    return arena_printf(r->arena, "%jd", v);
-}
-
 enum err h_files_content(struct req *r)
 {
     struct logfile f;
@@ -151,8 +146,8 @@ enum err h_files_content(struct req *r)
     r->reply.status = 200;
     r->reply.content_type = "text/plain; charset=utf-8";
     reply_header(r, "X-Content-Type-Options", "nosniff"); /* a job's bytes are never HTML to a browser */
-    reply_header(r, "X-Aifb-Offset", num(r, offset));
-    reply_header(r, "X-Aifb-File-Size", num(r, size));
+    reply_header(r, "X-Aifb-Offset", arena_i64(r->arena, offset));
+    reply_header(r, "X-Aifb-File-Size", arena_i64(r->arena, size));
     return ERR_OK;
 }
 

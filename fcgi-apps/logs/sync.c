@@ -440,11 +440,6 @@ static enum err steps(struct pass *p)
     return e;
 }
 
-static const char *num(struct arena *a, int64_t v)
-{
-    return arena_printf(a, "%" PRId64, v);
-}
-
 enum err sync_run(struct app *app, struct arena *a, const char *trigger, const char **row, const char **detail)
 {
     setenv("TZ", "UTC", 1);
@@ -462,17 +457,17 @@ enum err sync_run(struct app *app, struct arena *a, const char *trigger, const c
         why = err_string(failed);
     const char *p2[] = {id,
                         failed ? "false" : "true",
-                        num(a, (int64_t)p.listed),
-                        num(a, (int64_t)p.nwanted),
-                        num(a, p.transferred),
-                        num(a, p.bytes),
-                        num(a, p.indexed),
-                        num(a, (int64_t)p.skipped),
+                        arena_i64(a, (int64_t)p.listed),
+                        arena_i64(a, (int64_t)p.nwanted),
+                        arena_i64(a, p.transferred),
+                        arena_i64(a, p.bytes),
+                        arena_i64(a, p.indexed),
+                        arena_i64(a, (int64_t)p.skipped),
                         failed ? why : NULL,
-                        num(a, p.ms[0]),
-                        num(a, p.ms[1]),
-                        num(a, p.ms[2]),
-                        num(a, p.ms[3])};
+                        arena_i64(a, p.ms[0]),
+                        arena_i64(a, p.ms[1]),
+                        arena_i64(a, p.ms[2]),
+                        arena_i64(a, p.ms[3])};
     if ((e = db_exec(app->db, a, &st_finish, p2, &res, detail)))
         return e;
     *row = arena_strdup(a, PQgetvalue(res, 0, 0));
@@ -505,7 +500,7 @@ void sync_tick(struct app *app, struct arena *a)
         return;
     PGresult *res;
     const char *detail, *row;
-    const char *p[] = {num(a, interval)};
+    const char *p[] = {arena_i64(a, interval)};
     if (db_exec(app->db, a, &st_due, p, &res, &detail) == ERR_OK && PQgetvalue(res, 0, 0)[0] == 't') {
         sync_run(app, a, "interval", &row, &detail);
         retention_tick(app, a);

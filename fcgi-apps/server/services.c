@@ -78,8 +78,8 @@ static const char *const *set_args(struct req *r, void *ctx, int64_t id, int64_t
 {
     (void)ctx;
     const char **p = arena_calloc(r->arena, 2, sizeof(*p));
-    p[0] = arena_printf(r->arena, "%lld", (long long)id);
-    p[1] = arena_printf(r->arena, "%lld", (long long)job);
+    p[0] = arena_i64(r->arena, id);
+    p[1] = arena_i64(r->arena, job);
     return p;
 }
 

@@ -163,6 +163,8 @@ START_TEST(test_printf)
     struct arena *a = arena_new(256);
     ck_assert_str_eq(arena_printf(a, "%s-%d-%.2f", "x", 42, 1.5), "x-42-1.50");
     ck_assert_str_eq(arena_printf(a, "%s", ""), "");
+    ck_assert_str_eq(arena_i64(a, INT64_MIN), "-9223372036854775808");
+    ck_assert_str_eq(arena_i64(a, 42), "42");
     /* Longer than the first block. */
     char *s = arena_printf(a, "%5000d|", 7);
     ck_assert_uint_eq(strlen(s), 5001);
