@@ -10,7 +10,7 @@ CC ?= cc
 PKGS := jansson libpq fcgi libcrypto libssh2 libcurl
 SCHEMA_HEAD := $(shell ls sql/[0-9][0-9][0-9][0-9]_*.sql 2>/dev/null | sed 's|sql/0*\([0-9][0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 
-include fcgi-apps/common/flags.mk
+include lib/lib.mk
 # pkg-config's flags, asked once, when first used: PKG_CFLAGS and PKG_LIBS keep the answer from
 # then on. A missing library stops the build with what to do. (In a define called with $(call),
 # write $$(LDLIBS): a single $ would ask while the Makefile is read.)
@@ -18,8 +18,7 @@ pkg_missing = $(shell pkg-config --exists $(1) 2>/dev/null || echo y)
 pkg_check = $(if $(call pkg_missing,$(1)),$(error missing libraries (pkg-config $(1)): run `make deps` first))
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_check,$(PKGS))$$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
-CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common $(PKG_CFLAGS) \
-           $(CPPFLAGS_EXTRA)
+CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DAIFB_SCHEMA_HEAD=$(SCHEMA_HEAD) -Ifcgi-apps/common -Ilib $(PKG_CFLAGS)
 OPT := -O2 -g
 ifneq ($(SAN),)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -30,7 +29,7 @@ LDLIBS = $(PKG_LIBS) -lm
 ALL_LDFLAGS = $(CFLAGS) $(LDFLAGS)
 
 APPS := server client monitoring logs
-COMMON_SRC := $(wildcard fcgi-apps/common/*.c)
+COMMON_SRC := $(wildcard fcgi-apps/common/*.c) $(LIB_SRC)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_LIB := $(BUILD)/lib/libaifb-common.a
 APP_BINS := $(APPS:%=$(BUILD)/bin/aifb-%)
@@ -67,18 +66,9 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)$(AR) rcs $@ $^
 
-# Each app links its own folder's objects and the common library. aifb-client also links the load
-# generator's workload parser, so that a run is checked by the same code that will run it; its
-# object is the app's own (obj/extra/), apart from the one remote-agent/Makefile makes.
-client_EXTRA := remote-agent/loadgen/workload.c
-$(BUILD)/obj/fcgi-apps/client/%.o: CPPFLAGS_EXTRA := -Iremote-agent/loadgen
-$(BUILD)/obj/extra/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(V),,echo "  CC $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+# Each app links its own folder's objects and the common library (fcgi-apps/common/ and lib/).
 define app_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c)) \
-            $$(patsubst %.c,$(BUILD)/obj/extra/%.o,$$($(1)_EXTRA))
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard fcgi-apps/$(1)/*.c))
 $(BUILD)/bin/aifb-$(1): $$($(1)_OBJ) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),,echo "  LD $$@")
@@ -131,14 +121,14 @@ $(BUILD)/obj/fcgi-apps/common/app.o: $(wildcard sql/*.sql)
 # libFuzzer harnesses on the parsers of untrusted bytes (tests/fuzz/); `make test` runs each briefly.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
-FUZZ_COMMON := $(addprefix fcgi-apps/common/,arena.c buf.c config.c err.c httpr.c input.c job_state.c log.c mono.c num.c out.c proc.c route.c utf8.c fdio.c)
+FUZZ_COMMON := $(LIB_SRC)
 FUZZ_SECONDS ?= 30
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(wildcard fcgi-apps/common/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ $@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
-		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) \
+		-Ilib $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) \
 		$(shell pkg-config --libs jansson)
 
 # Harnesses of a cluster-side program (fuzz_<program>_*.c) link that program's modules too.
@@ -147,7 +137,7 @@ build/fuzz/fuzz_$(1)_%: tests/fuzz/fuzz_$(1)_%.c $(FUZZ_COMMON) $$(filter-out %/
 	@mkdir -p $$(dir $$@)
 	@$$(if $(V),,echo "  FUZZ $$@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
-		-Ifcgi-apps/common $$(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
+		-Ilib $$(shell pkg-config --cflags jansson) -o $$@ $$< $(FUZZ_COMMON) \
 		$$(filter-out %/main.c,$$(wildcard remote-agent/$(1)/*.c)) $$(shell pkg-config --libs jansson libcurl) -lm -ldl
 endef
 $(foreach p,$(RA_PROGS),$(eval $(call ra_fuzz_rule,$(p))))
@@ -158,7 +148,7 @@ build/fuzz/fuzz_logs_%: tests/fuzz/fuzz_logs_%.c $(FUZZ_COMMON) $(LOGS_FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ $@")
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
-		-Ifcgi-apps/common $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) $(LOGS_FUZZ_SRC) \
+		-Ilib $(shell pkg-config --cflags jansson) -o $@ $< $(FUZZ_COMMON) $(LOGS_FUZZ_SRC) \
 		$(shell pkg-config --libs jansson)
 
 fuzz-build: $(FUZZ_BINS)
@@ -217,7 +207,7 @@ check: deps
 	@scripts/check
 
 format:
-	clang-format -i $(shell git ls-files -co --exclude-standard -- 'fcgi-apps/*.[ch]' 'remote-agent/*.[ch]' 'tests/*.[ch]')
+	clang-format -i $(shell git ls-files -co --exclude-standard -- 'fcgi-apps/*.[ch]' 'lib/*.[ch]' 'remote-agent/*.[ch]' 'tests/*.[ch]')
 
 clean:
 	rm -rf build

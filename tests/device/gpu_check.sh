@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUTD=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUTD"
 cd "$ROOT" || exit 1
-C=fcgi-apps/common
+C=lib
 G=remote-agent/gpu-exporter
 # the sources and the exposition only: neither libcurl nor jansson may be there
 SRC=$(for f in "$G"/*.c; do case $f in */main.c | */sampler.c | */serve.c | */pushgw.c) ;; *) echo "$f" ;; esac; done)

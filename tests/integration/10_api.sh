@@ -177,7 +177,7 @@ check_error "targets get deleted 404" 404 target_not_found
 # The one list of job states: C's (job_state.def) and SQL's (job_states()) are the same, in order,
 # with the same terminal ones; the routes' ?state= takes exactly those.
 DSN=$(sed -n 's/^db.dsn *= *//p' "$(readlink -f "$ROOT/var")/aifb.conf" | tail -n 1)
-c_states=$(sed -nE 's/^JOB_STATE\([A-Z_]+, "([a-z_]+)", (true|false)\)$/\1 \2/p' "$ROOT/fcgi-apps/common/job_state.def")
+c_states=$(sed -nE 's/^JOB_STATE\([A-Z_]+, "([a-z_]+)", (true|false)\)$/\1 \2/p' "$ROOT/lib/job_state.def")
 sql_states=$(psql "$DSN" -XAt -F ' ' -c "SELECT state, CASE WHEN terminal THEN 'true' ELSE 'false' END
     FROM job_states() WITH ORDINALITY AS s(state, terminal, n) ORDER BY n")
 [ -n "$c_states" ] && [ "$c_states" = "$sql_states" ] && pass "job states: C and SQL name the same states, terminal alike" ||

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "../../remote-agent/loadgen/workload.h"
+#include "workload.h"
 
 static struct arena *arena;
 static const char *detail;
