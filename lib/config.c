@@ -14,6 +14,7 @@ struct config {
     size_t n;
     char *keys[CONFIG_MAX_KEYS];
     char *values[CONFIG_MAX_KEYS];
+    int lines[CONFIG_MAX_KEYS]; /* the line that set each key last */
 };
 
 static char *trim(char *s, char *end)
@@ -36,7 +37,7 @@ static int key_ok(const char *k)
     return 1;
 }
 
-static int set(struct config *c, const char *k, const char *v)
+static int set(struct config *c, const char *k, const char *v, int line)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->keys[i], k) == 0) {
@@ -45,12 +46,14 @@ static int set(struct config *c, const char *k, const char *v)
                 return -1;
             free(c->values[i]);
             c->values[i] = nv;
+            c->lines[i] = line;
             return 0;
         }
     if (c->n == CONFIG_MAX_KEYS)
         return -1;
     c->keys[c->n] = strdup(k);
     c->values[c->n] = strdup(v);
+    c->lines[c->n] = line;
     if (!c->keys[c->n] || !c->values[c->n])
         return -1;
     c->n++;
@@ -73,7 +76,7 @@ static int parse_line(struct config *c, char *line, char *end, int lineno, char 
         snprintf(errbuf, errlen, "line %d: bad key (use a-z, 0-9, '.', '_', '-')", lineno);
         return -1;
     }
-    if (set(c, key, val) < 0) {
+    if (set(c, key, val, lineno) < 0) {
         snprintf(errbuf, errlen, "line %d: too many keys", lineno);
         return -1;
     }
@@ -140,7 +143,22 @@ void config_free(struct config *c)
     free(c);
 }
 
-static void env_name(const char *key, char *out, size_t n)
+size_t config_count(const struct config *c)
+{
+    return c ? c->n : 0;
+}
+
+int config_entry(const struct config *c, size_t i, const char **key, const char **value, int *line)
+{
+    if (!c || i >= c->n)
+        return -1;
+    *key = c->keys[i];
+    *value = c->values[i];
+    *line = c->lines[i];
+    return 0;
+}
+
+void config_env_name(const char *key, char *out, size_t n)
 {
     size_t k = (size_t)snprintf(out, n, "AIFB_");
     for (; *key && k + 1 < n; key++)
@@ -151,7 +169,7 @@ static void env_name(const char *key, char *out, size_t n)
 const char *config_get(const struct config *c, const char *key, const char *def)
 {
     char name[160];
-    env_name(key, name, sizeof(name));
+    config_env_name(key, name, sizeof(name));
     const char *v = getenv(name);
     if (v)
         return v;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
 #include "db.h"
 #include "job_state.h"
 #include "log.h"
@@ -14,6 +13,7 @@
 #include "rows.h"
 #include "submit.h"
 #include "workload.h"
+#include "settings.h"
 
 static const struct db_stmt st_service =
     DB_STMT("runs_target_service",
@@ -157,7 +157,7 @@ static enum err build_workload(struct req *r, const struct target *t, json_t **o
     enum err e = resolve_target(r, t, w);
     if (e)
         return e;
-    const char *push = config_get(r->app->config, "client.pushgateway_url", "http://127.0.0.1:9091");
+    const char *push = settings_str(r->app->config, SETTING_CLIENT_PUSHGATEWAY_URL);
     if (*push && !json_object_get(w, "pushgateway"))
         json_object_set_new(w, "pushgateway", json_string(push));
     struct workload parsed;

@@ -19,6 +19,7 @@
 #include "prefork.h"
 #include "ssh.h"
 
+#include "settings.h"
 #ifndef AIFB_SCHEMA_HEAD
 #error "AIFB_SCHEMA_HEAD must be defined by the build (the highest sql/NNNN_*.sql)"
 #endif
@@ -39,31 +40,23 @@ static void run_tick(struct app *app, struct arena *arena)
 static struct ssh *cluster_session(struct app *app)
 {
     const struct config *c = app->config;
-    const char *host = config_get(c, "cluster.host", NULL);
-    if (!host || !*host)
+    const char *host = settings_str(c, SETTING_CLUSTER_HOST);
+    if (!*host)
         return NULL;
-    char err[256];
-    long long port, timeout, tunnel;
-    if (config_get_int(c, "cluster.port", 22, 1, 65535, &port, err, sizeof(err)) < 0 ||
-        config_get_int(c, "cluster.timeout_ms", 15000, 100, 600000, &timeout, err, sizeof(err)) < 0 ||
-        config_get_int(c, "cluster.tunnel_timeout_ms", 600000, 100, 86400000, &tunnel, err, sizeof(err)) < 0) {
-        log_error("config: %s", err);
-        return NULL;
-    }
     struct ssh_config sc = {.host = host,
-                            .port = (int)port,
-                            .user = config_get(c, "cluster.user", ""),
-                            .key = config_get(c, "cluster.key", ""),
-                            .known_hosts = config_get(c, "cluster.known_hosts", ""),
-                            .timeout_ms = (int)timeout,
-                            .tunnel_timeout_ms = (int)tunnel};
+                            .port = (int)settings_int(c, SETTING_CLUSTER_PORT),
+                            .user = settings_str(c, SETTING_CLUSTER_USER),
+                            .key = settings_str(c, SETTING_CLUSTER_KEY),
+                            .known_hosts = settings_str(c, SETTING_CLUSTER_KNOWN_HOSTS),
+                            .timeout_ms = (int)settings_int(c, SETTING_CLUSTER_TIMEOUT_MS),
+                            .tunnel_timeout_ms = (int)settings_int(c, SETTING_CLUSTER_TUNNEL_TIMEOUT_MS)};
     return ssh_new(&sc);
 }
 
 static int worker_main(void *ctx, int listen_fd)
 {
     struct app *app = ctx;
-    app->db = db_new(config_get(app->config, "db.dsn", ""));
+    app->db = db_new(settings_str(app->config, SETTING_DB_DSN));
     app->ssh = cluster_session(app);
     FCGX_Request fr;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -115,48 +108,24 @@ static void usage(const char *prog)
             prog);
 }
 
-/* Reads the keys every app needs into app. Returns 0 or -1 (message printed). */
+/* Reads the keys every app needs into app (settings_check passed). Returns 0 or -1 (message printed). */
 static int configure(struct app *app, const char *name)
 {
-    char err[256], key[64];
-    long long v;
-    if (config_get_int(app->config, "workers", 4, 1, 64, &v, err, sizeof(err)) < 0)
-        goto bad;
-    snprintf(key, sizeof(key), "%s.workers", name);
-    if (config_get_int(app->config, key, v, 1, 64, &v, err, sizeof(err)) < 0)
-        goto bad;
-    app->workers = (int)v;
-    if (config_get_int(app->config, "reply.max_bytes", 8 << 20, 4096, 1LL << 30, &v, err, sizeof(err)) < 0)
-        goto bad;
-    app->reply_max = (size_t)v;
-    snprintf(key, sizeof(key), "%s.tick_ms", name);
-    if (config_get_int(app->config, key, 2000, 100, 3600000, &v, err, sizeof(err)) < 0)
-        goto bad;
-    app->tick_ms = (int)v;
-    const char *lvl = config_get(app->config, "log.level", "info");
-    if (log_level_parse(lvl) < 0) {
-        snprintf(err, sizeof(err), "log.level: '%s' is not debug, info, warn or error", lvl);
-        goto bad;
-    }
-    log_init(name, (enum log_level)log_level_parse(lvl));
-    snprintf(key, sizeof(key), "%s.socket", name);
-    const char *sock = config_get(app->config, key, NULL);
-    const char *run_dir = config_get(app->config, "run_dir", "var/run");
+    const struct config *c = app->config;
+    app->workers = (int)(settings_app_str(c, SETTING_APP_WORKERS, name) ? settings_app_int(c, SETTING_APP_WORKERS, name)
+                                                                        : settings_int(c, SETTING_WORKERS));
+    app->reply_max = (size_t)settings_int(c, SETTING_REPLY_MAX_BYTES);
+    app->tick_ms = (int)settings_app_int(c, SETTING_APP_TICK_MS, name);
+    log_init(name, (enum log_level)log_level_parse(settings_str(c, SETTING_LOG_LEVEL)));
+    const char *sock = settings_app_str(c, SETTING_APP_SOCKET, name);
     static char path[256];
-    int n = snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
+    int n = snprintf(path, sizeof(path), "%s/%s.sock", settings_str(c, SETTING_RUN_DIR), name);
     if (!sock && (n < 0 || (size_t)n >= 104)) {
-        snprintf(err, sizeof(err), "run_dir: the socket path would pass 104 bytes; use a shorter folder");
-        goto bad;
+        fprintf(stderr, "aifb-%s: config: run_dir: the socket path would pass 104 bytes; use a shorter folder\n", name);
+        return -1;
     }
     app->socket_path = sock ? sock : path;
-    if (!config_get(app->config, "db.dsn", NULL)) {
-        snprintf(err, sizeof(err), "db.dsn: not set (in the config file or AIFB_DB_DSN)");
-        goto bad;
-    }
     return 0;
-bad:
-    fprintf(stderr, "aifb-%s: config: %s\n", name, err);
-    return -1;
 }
 
 int app_main(int argc, char **argv, const struct app_def *def)
@@ -189,7 +158,11 @@ int app_main(int argc, char **argv, const struct app_def *def)
             usage(argv[0]);
             goto out;
         }
-        app.db = db_new(config_get(app.config, "db.dsn", ""));
+        app.db = db_new(settings_str(app.config, SETTING_DB_DSN));
+    if (settings_check(app.config, conf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "aifb-%s: config: %s\n", def->name, err);
+        goto out;
+    }
         app.ssh = cluster_session(&app);
         rc = def->cli(&app, argc - optind, argv + optind);
         ssh_free(app.ssh);

@@ -6,9 +6,9 @@
 
 #include "app.h"
 #include "buf.h"
-#include "config.h"
 #include "db.h"
 #include "log.h"
+#include "settings.h"
 #include "ssh.h"
 
 #define AGENT_OUT_MAX (4 * 1024 * 1024)
@@ -22,7 +22,7 @@ static void decref_cb(void *j)
 
 static const char *command(struct app *app, struct arena *a, const char *verb, const char *const *args, size_t nargs)
 {
-    const char *agent = config_get(app->config, "cluster.agent", ".aifb/bin/aifb-agent");
+    const char *agent = settings_str(app->config, SETTING_CLUSTER_AGENT);
     /* In the arena, not on the stack: the arena frees it after this function has returned. */
     struct buf *cmd = arena_alloc(a, sizeof(*cmd));
     buf_init(cmd, 8192);
@@ -140,7 +140,7 @@ enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload,
     *out = NULL;
     if (!app->ssh)
         return no_cluster(detail);
-    const char *prog = config_get(app->config, "cluster.loadgen", ".aifb/bin/aifb-loadgen");
+    const char *prog = settings_str(app->config, SETTING_CLUSTER_LOADGEN);
     if (strspn(prog, SAFE) != strlen(prog)) {
         *detail = "cluster.loadgen has characters outside [A-Za-z0-9._/-]";
         return ERR_INTERNAL;

@@ -4,16 +4,15 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
 #include "db.h"
 #include "req.h"
+#include "settings.h"
 
 static const struct db_stmt st_sd = DB_STMT("targets_sd", "SELECT scrape_targets_sd($1, $2)", 2, true);
 
 enum err targets_sd_reply(struct req *r, bool only_services)
 {
-    const char *params[] = {config_get(r->app->config, "http.address", "127.0.0.1:8080"),
-                            only_services ? "true" : "false"};
+    const char *params[] = {settings_str(r->app->config, SETTING_HTTP_ADDRESS), only_services ? "true" : "false"};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_sd, params, &res, &r->detail);
     if (e)

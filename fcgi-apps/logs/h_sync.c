@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
 #include "db.h"
 #include "req.h"
 #include "rows.h"
+#include "settings.h"
 #include "sync.h"
 
 #define TEXT_(x) #x
@@ -31,12 +31,8 @@ static const struct db_stmt st_status =
 
 enum err h_sync_status(struct req *r)
 {
-    long long interval = 30;
-    char why[128];
-    if (config_get_int(r->app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0)
-        return req_fail(r, ERR_INTERNAL, "config: %s", why);
-    const char *p[] = {arena_printf(r->arena, "%lld", interval),
-                       config_get(r->app->config, "logs.remote_dir", ".aifb/state")};
+    const char *p[] = {arena_i64(r->arena, settings_int(r->app->config, SETTING_LOGS_SYNC_INTERVAL_S)),
+                       settings_str(r->app->config, SETTING_LOGS_REMOTE_DIR)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_status, p, &res, &r->detail);
     if (e)
@@ -46,7 +42,7 @@ enum err h_sync_status(struct req *r)
 
 enum err h_sync_now(struct req *r)
 {
-    if (!config_get(r->app->config, "cluster.host", NULL))
+    if (!*settings_str(r->app->config, SETTING_CLUSTER_HOST))
         return req_fail(r, ERR_CLUSTER_UNAVAILABLE, "no cluster.host is configured: there is nothing to sync from");
     if (!sync_lock(r->app, r->arena))
         return req_fail(r, ERR_SYNC_RUNNING, "another worker holds the logs lock");

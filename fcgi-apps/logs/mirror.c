@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "config.h"
 #include "log.h"
+#include "settings.h"
 
 int mirror_root_of(const char *mirror_dir, const char *run_dir, char *out, size_t n)
 {
@@ -42,8 +42,8 @@ const char *mirror_root(const struct app *app)
     static char root[PATH_MAX];
     static bool done;
     if (!done) {
-        const char *dir = config_get(app->config, "logs.mirror_dir", NULL);
-        const char *run_dir = config_get(app->config, "run_dir", "var/run");
+        const char *dir = settings_str(app->config, SETTING_LOGS_MIRROR_DIR);
+        const char *run_dir = settings_str(app->config, SETTING_RUN_DIR);
         if (mirror_root_of(dir, run_dir, root, sizeof(root)) < 0) {
             log_error("logs.mirror_dir: the mirror folder's path is over %d bytes; no log file can be read",
                       PATH_MAX - 1);

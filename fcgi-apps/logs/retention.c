@@ -8,11 +8,10 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "mirror.h"
-#include "req.h"
+#include "settings.h"
 #include "sync.h"
 
 static const struct db_stmt st_cut = DB_STMT(
@@ -64,22 +63,17 @@ enum err retention_run(struct app *app, struct arena *a, const char *max_age_day
     return ERR_OK;
 }
 
-/* A limit from the config: its text, or NULL when 0 or unset. */
-static const char *limit(struct app *app, const char *key, long long max)
+/* A limit from the config: its text, or NULL when 0 (none). */
+static const char *limit(struct app *app, struct arena *a, enum setting s)
 {
-    long long v = 0;
-    char why[128];
-    if (config_get_int(app->config, key, 0, 0, max, &v, why, sizeof(why)) < 0) {
-        log_warn("logs: %s", why);
-        return NULL;
-    }
-    return v ? config_get(app->config, key, NULL) : NULL;
+    long long v = settings_int(app->config, s);
+    return v ? arena_i64(a, v) : NULL;
 }
 
 void retention_tick(struct app *app, struct arena *a)
 {
-    const char *days = limit(app, "logs.retention_days", 36500);
-    const char *bytes = limit(app, "logs.retention_max_bytes", INT64_MAX);
+    const char *days = limit(app, a, SETTING_LOGS_RETENTION_DAYS);
+    const char *bytes = limit(app, a, SETTING_LOGS_RETENTION_MAX_BYTES);
     struct retention_cut cut = {0};
     const char *detail;
     if (days || bytes)

@@ -22,7 +22,6 @@
 #include "app.h"
 #include "buf.h"
 #include "categorize.h"
-#include "config.h"
 #include "db.h"
 #include "listing.h"
 #include "log.h"
@@ -31,6 +30,7 @@
 #include "num.h"
 #include "proc.h"
 #include "retention.h"
+#include "settings.h"
 
 #define LIST_CAP (256u << 20)
 #define COPY_FLUSH (1u << 20)
@@ -141,33 +141,23 @@ static const char *quotable(struct pass *p, const char *key, const char *v)
 static enum err remote(struct pass *p)
 {
     const struct config *c = p->app->config;
-    const char *host = quotable(p, "cluster.host", config_get(c, "cluster.host", NULL));
-    const char *user = host ? quotable(p, "cluster.user", config_get(c, "cluster.user", NULL)) : NULL;
-    const char *key = user ? quotable(p, "cluster.key", config_get(c, "cluster.key", NULL)) : NULL;
-    const char *kh = key ? quotable(p, "cluster.known_hosts", config_get(c, "cluster.known_hosts", NULL)) : NULL;
-    const char *dir = config_get(c, "logs.remote_dir", ".aifb/state");
-    long long port = 22, timeout = 600;
-    char why[160];
+    const char *host = quotable(p, "cluster.host", settings_str(c, SETTING_CLUSTER_HOST));
+    const char *user = host ? quotable(p, "cluster.user", settings_str(c, SETTING_CLUSTER_USER)) : NULL;
+    const char *key = user ? quotable(p, "cluster.key", settings_str(c, SETTING_CLUSTER_KEY)) : NULL;
+    const char *kh = key ? quotable(p, "cluster.known_hosts", settings_str(c, SETTING_CLUSTER_KNOWN_HOSTS)) : NULL;
+    /* settings_check let through a plain path only ([A-Za-z0-9._/-], no ".." component) */
+    const char *dir = settings_str(c, SETTING_LOGS_REMOTE_DIR);
+    long long port = settings_int(c, SETTING_CLUSTER_PORT);
     if (!kh)
         return ERR_INTERNAL;
-    if (config_get_int(c, "cluster.port", 22, 1, 65535, &port, why, sizeof(why)) < 0 ||
-        config_get_int(c, "logs.sync_timeout_s", 600, 5, 86400, &timeout, why, sizeof(why)) < 0) {
-        *p->detail = arena_printf(p->a, "config: %s", why);
-        return ERR_INTERNAL;
-    }
-    if (strspn(dir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") != strlen(dir) ||
-        strstr(dir, "..") || !*dir) {
-        *p->detail = "config: logs.remote_dir must be a plain path ([A-Za-z0-9._/-], no ..)";
-        return ERR_INTERNAL;
-    }
-    p->timeout_ms = (int)timeout * 1000;
+    p->timeout_ms = (int)settings_int(c, SETTING_LOGS_SYNC_TIMEOUT_S) * 1000;
     p->src = arena_printf(p->a, "%s@%s:%s/", user, host, dir);
     p->shell = arena_printf(p->a,
                             "ssh -F /dev/null -i '%s' -o 'UserKnownHostsFile=%s' -o StrictHostKeyChecking=yes"
                             " -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o ServerAliveInterval=15"
                             " -o LogLevel=ERROR -o GlobalKnownHostsFile=/dev/null -p %lld",
                             key, kh, port);
-    p->rsync = config_get(c, "logs.rsync", "rsync");
+    p->rsync = settings_str(c, SETTING_LOGS_RSYNC);
     return ERR_OK;
 }
 
@@ -290,7 +280,7 @@ static bool put_entry(FILE *f, const struct pass *p, size_t i)
 static const char *files_from(struct pass *p)
 {
     /* in run_dir, not in the mirror that Alloy reads */
-    char *path = arena_printf(p->a, "%s/logs-files-from-XXXXXX", config_get(p->app->config, "run_dir", "var/run"));
+    char *path = arena_printf(p->a, "%s/logs-files-from-XXXXXX", settings_str(p->app->config, SETTING_RUN_DIR));
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0)
         return NULL;
@@ -485,16 +475,8 @@ static const struct db_stmt st_due =
 
 void sync_tick(struct app *app, struct arena *a)
 {
-    long long interval = 30;
-    char why[128];
-    if (config_get_int(app->config, "logs.sync_interval_s", 30, 0, 86400, &interval, why, sizeof(why)) < 0) {
-        static bool told;
-        if (!told)
-            log_warn("logs: %s: no periodic sync", why);
-        told = true;
-        return;
-    }
-    if (interval == 0 || !config_get(app->config, "cluster.host", NULL))
+    long long interval = settings_int(app->config, SETTING_LOGS_SYNC_INTERVAL_S);
+    if (interval == 0 || !*settings_str(app->config, SETTING_CLUSTER_HOST))
         return;
     if (!sync_lock(app, a))
         return;

@@ -12,10 +12,11 @@
 
 #include "app.h"
 #include "buf.h"
-#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "prom.h"
+#include "out.h"
+#include "settings.h"
 
 #define COPY_FLUSH (1u << 20)
 #define RATE_WINDOW_MIN_S 10.0
@@ -80,16 +81,12 @@ enum err watch_load(struct app *app, struct arena *a, const char *session_id, st
 
 const char *collect_prom_url(const struct app *app)
 {
-    return config_get(app->config, "monitoring.prometheus_url", "http://127.0.0.1:9090");
+    return settings_str(app->config, SETTING_MONITORING_PROMETHEUS_URL);
 }
 
 long collect_prom_timeout_ms(const struct app *app)
 {
-    long long v = 30000;
-    char why[128];
-    if (config_get_int(app->config, "monitoring.prometheus_timeout_ms", 30000, 100, 600000, &v, why, sizeof(why)))
-        log_warn("monitoring.prometheus_timeout_ms: %s; 30000 it is", why);
-    return (long)v;
+    return (long)settings_int(app->config, SETTING_MONITORING_PROMETHEUS_TIMEOUT_MS);
 }
 
 struct sink {

@@ -1,6 +1,7 @@
 /* Unit tests of common/config: `key = value` parsing (comments, blank lines, trimming, bad lines
  * and keys named by line number), AIFB_* environment overrides, config_get_int's range and garbage
- * errors, and config_load of a missing file and of a real temporary file. */
+ * errors, config_load of a missing file and of a real temporary file, and the keys listed with their
+ * lines (config_entry). */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -263,6 +264,39 @@ START_TEST(test_load_temp_file_bad_line)
 }
 END_TEST
 
+START_TEST(test_entries_with_lines)
+{
+    struct config *c = parse_ok("# comment\nb = 1\n\na = 2\nb = 3\n");
+    const char *key, *value;
+    int line;
+    ck_assert_uint_eq(config_count(c), 2);
+    ck_assert_int_eq(config_entry(c, 0, &key, &value, &line), 0);
+    ck_assert_str_eq(key, "b");
+    ck_assert_str_eq(value, "3");
+    ck_assert_int_eq(line, 5); /* the line that set it last */
+    ck_assert_int_eq(config_entry(c, 1, &key, &value, &line), 0);
+    ck_assert_str_eq(key, "a");
+    ck_assert_int_eq(line, 4);
+    ck_assert_int_eq(config_entry(c, 2, &key, &value, &line), -1);
+    setenv("AIFB_A", "env", 1); /* the file's value, not the override */
+    ck_assert_int_eq(config_entry(c, 1, &key, &value, &line), 0);
+    ck_assert_str_eq(value, "2");
+    unsetenv("AIFB_A");
+    ck_assert_uint_eq(config_count(NULL), 0);
+    config_free(c);
+}
+END_TEST
+
+START_TEST(test_env_name)
+{
+    char name[32];
+    config_env_name("logs.sync-interval_s", name, sizeof(name));
+    ck_assert_str_eq(name, "AIFB_LOGS_SYNC_INTERVAL_S");
+    config_env_name("a.very.long.key", name, 10);
+    ck_assert_str_eq(name, "AIFB_A_VE"); /* cut to fit */
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -287,6 +321,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_load_null_path);
     tcase_add_test(tc, test_load_temp_file);
     tcase_add_test(tc, test_load_temp_file_bad_line);
+    tcase_add_test(tc, test_entries_with_lines);
+    tcase_add_test(tc, test_env_name);
     suite_add_tcase(s, tc);
     return s;
 }
