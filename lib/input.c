@@ -122,9 +122,10 @@ static enum err check_num(const struct field *f, double x, const char *prefix, s
     return ERR_OK;
 }
 
-enum err input_scalar(const struct field *f, const char *raw, struct param *p, struct arena *a, const char **detail)
+enum err input_scalar(const struct field *f, const char *raw, struct slot *p, struct arena *a, const char **detail)
 {
-    p->name = f->name;
+    p->decl = f;
+    p->set = true;
     p->raw = raw;
     char *end;
     errno = 0;
@@ -136,6 +137,7 @@ enum err input_scalar(const struct field *f, const char *raw, struct param *p, s
         p->i = strtoll(raw, &end, 10);
         if (errno || end == raw || *end)
             return bad(a, detail, "", f->name, "must be a whole number");
+        p->d = (double)p->i;
         return check_int(f, p->i, "", a, detail);
     case FIELD_NUM:
         /* decimal only: strtod alone would take " 1", "0x10" and "infinity" */
@@ -251,6 +253,56 @@ enum err input_object(const struct field *fields, const json_t *obj, const char 
             return bad(a, detail, prefix, f->name, "is required");
     }
     return ERR_OK;
+}
+
+size_t input_count(const struct field *fields)
+{
+    size_t n = 0;
+    while (fields && fields[n].name)
+        n++;
+    return n;
+}
+
+static struct inputs *slots_of(const struct field *fields, const json_t *obj, const char *where, struct arena *a)
+{
+    struct inputs *in = arena_calloc(a, 1, sizeof(*in));
+    in->n = input_count(fields);
+    in->slot = arena_calloc(a, in->n ? in->n : 1, sizeof(*in->slot));
+    in->where = where;
+    in->arena = a;
+    input_slots_fill(in->slot, fields, obj, where, a);
+    return in;
+}
+
+/* One member's slot from its accepted value v (NULL or null: absent). */
+static void slot_fill(struct slot *s, const struct field *f, const json_t *v, const char *where, struct arena *a)
+{
+    s->decl = f;
+    if (f->type == FIELD_OBJECT && f->fields)
+        s->obj = slots_of(f->fields, json_is_object(v) ? v : NULL, arena_printf(a, "%s.%s", where, f->name), a);
+    if (!v || json_is_null(v))
+        return;
+    s->set = true;
+    s->json = v;
+    s->raw = json_string_value(v);
+    s->i = json_is_integer(v) ? json_integer_value(v) : 0;
+    s->d = json_number_value(v);
+    s->b = json_is_true(v);
+}
+
+void input_slots_fill(struct slot *slots, const struct field *fields, const json_t *obj, const char *where,
+                      struct arena *a)
+{
+    for (size_t i = 0; fields && fields[i].name; i++)
+        slot_fill(&slots[i], &fields[i], obj ? json_object_get(obj, fields[i].name) : NULL, where, a);
+}
+
+const struct slot *input_find(const struct inputs *in, const char *name)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (strcmp(in->slot[i].decl->name, name) == 0)
+            return &in->slot[i];
+    return NULL;
 }
 
 static int hexval(int c)

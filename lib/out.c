@@ -40,6 +40,18 @@ json_t *out_keep(struct arena *a, json_t *j)
     return j;
 }
 
+char *out_text(struct arena *a, const json_t *j, size_t flags)
+{
+    size_t n = j ? json_dumpb(j, NULL, 0, flags) : 0;
+    if (!n)
+        return NULL;
+    char *text = arena_alloc(a, n + 1);
+    if (json_dumpb(j, text, n, flags) != n)
+        return NULL;
+    text[n] = '\0';
+    return text;
+}
+
 int out_print(const json_t *j)
 {
     char *text = json_dumps(j, JSON_COMPACT);

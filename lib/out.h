@@ -17,6 +17,11 @@ json_t *out_str(const char *s);
 /* Hands j to the arena, which drops the reference when it is freed; returns j. */
 json_t *out_keep(struct arena *a, json_t *j);
 
+/* j serialised with jansson's flags, as NUL-terminated text in the arena: the one way aifb turns
+ * JSON into text it keeps (an SQL parameter, a command's input). NULL when j is NULL or cannot be
+ * written (flags without JSON_ENCODE_ANY and j not an object or array). */
+char *out_text(struct arena *a, const json_t *j, size_t flags);
+
 /* Writes j compactly and a newline on stdout. Returns 0, or -1 when stdout fails. */
 int out_print(const json_t *j);
 

@@ -163,7 +163,7 @@ static bool bool_or(const json_t *obj, const char *name, bool def)
 /* A string element: no NUL byte, then f's length and pattern (detail names the element). */
 static enum err check_string_elem(struct arena *a, const json_t *s, struct field f, const char **detail)
 {
-    struct param out;
+    struct slot out;
     if (!json_is_string(s))
         return refuse(a, detail, f.name, "must be a string");
     if (strlen(json_string_value(s)) != json_string_length(s))

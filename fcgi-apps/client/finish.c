@@ -16,6 +16,7 @@
 #include "remote.h"
 #include "runs.h"
 #include "submit.h"
+#include "out.h"
 
 /* "aifc" as a number: aifb-client's own lock, apart from aifb-server's reconciler. */
 #define FINISH_LOCK 1634297443
@@ -207,15 +208,13 @@ static enum err load_body(void *ctx)
                           " in_flight, chunks, measured_tokens) FROM STDIN (FORMAT csv)",
                           &gone, t->detail);
     }
-    char *ranks_text = json_dumps(t->ranks, JSON_COMPACT);
+    const char *ranks_text = out_text(a, t->ranks, JSON_COMPACT);
     /* a run stopped before its job started has nothing to say; one that ran should have */
     const char *why =
         t->missing && strcmp(t->state, "cancelled") != 0
             ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", t->missing, t->ntasks)
             : NULL;
-    const char *p2[] = {t->id, t->missing && strcmp(t->state, "completed") == 0 ? "failed" : t->state, why,
-                        arena_strdup(a, ranks_text)};
-    free(ranks_text);
+    const char *p2[] = {t->id, t->missing && strcmp(t->state, "completed") == 0 ? "failed" : t->state, why, ranks_text};
     if (!e)
         e = db_exec(app->db, a, &st_latency, p1, &res, t->detail);
     if (!e)

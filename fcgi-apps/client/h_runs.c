@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "log.h"
 
@@ -24,14 +25,14 @@ const struct db_stmt runs_st_get =
 
 enum err h_runs_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "state"), req_str(r, "service_id"), req_str(r, "since"),
-                            req_str(r, "until"), req_str(r, "before_id"),  req_int_text(r, "limit", 100)};
+    const char *params[] = {in_text(r->in, K_state), in_text(r->in, K_service_id), in_text(r->in, K_since),
+                            in_text(r->in, K_until), in_text(r->in, K_before_id),  in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, params, "runs");
 }
 
 enum err h_runs_get(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &runs_st_get, params, 200, ERR_RUN_NOT_FOUND);
 }
 
@@ -46,9 +47,30 @@ static const struct db_stmt st_results = DB_STMT(
         " FROM runs r WHERE r.id = $1"),
     1, true);
 
+enum err h_runs_create(struct req *r)
+{
+    int64_t id;
+    enum err e = runs_create(r, &id);
+    if (e)
+        return e;
+    const char *p[] = {arena_i64(r->arena, id)};
+    return rows_one(r, &runs_st_get, p, 201, ERR_RUN_NOT_FOUND);
+}
+
+static const struct db_stmt st_stop_set =
+    DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS),
+            1, true);
+
+enum err h_runs_stop(struct req *r)
+{
+    const char *p[] = {in_text(r->in, K_id)};
+    enum err e = runs_stop(r, p[0]);
+    return e ? e : rows_one(r, &st_stop_set, p, 202, ERR_RUN_NOT_FOUND);
+}
+
 enum err h_runs_results(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_results, params, 200, ERR_RUN_NOT_FOUND);
 }
 
@@ -100,11 +122,11 @@ static enum err records_csv(struct req *r, const char *id)
 
 enum err h_runs_records(struct req *r)
 {
-    const char *fmt = req_str(r, "format");
+    const char *fmt = in_str(r->in, K_format);
     if (fmt && strcmp(fmt, "csv") == 0)
-        return records_csv(r, req_str(r, "id"));
-    const char *params[] = {req_str(r, "id"), req_int_text(r, "after_rank", -1), req_int_text(r, "after_seq", -1),
-                            req_int_text(r, "limit", 1000)};
+        return records_csv(r, in_text(r->in, K_id));
+    const char *params[] = {in_text(r->in, K_id), in_int_text(r->in, K_after_rank, -1),
+                            in_int_text(r->in, K_after_seq, -1), in_int_text(r->in, K_limit, 1000)};
     return rows_one(r, &st_records, params, 200, ERR_RUN_NOT_FOUND);
 }
 
@@ -125,6 +147,6 @@ static const struct db_stmt st_compare = DB_STMT(
 
 enum err h_runs_compare(struct req *r)
 {
-    const char *params[] = {req_str(r, "id"), req_str(r, "other")};
+    const char *params[] = {in_text(r->in, K_id), in_text(r->in, K_other)};
     return rows_one(r, &st_compare, params, 200, ERR_RUN_NOT_FOUND);
 }

@@ -9,6 +9,10 @@ struct req;
 /* Newest first, filtered by state, service and creation time, paged by before_id. */
 enum err h_runs_list(struct req *r);
 enum err h_runs_get(struct req *r);
+/* A new run (runs.c checks and submits it): 201 with its row. */
+enum err h_runs_create(struct req *r);
+/* Asks the run's job to stop: 202 with its row, stop_requested set. */
+enum err h_runs_stop(struct req *r);
 /* The summary, every metric's percentiles (run_latency_summary) and the per-second timeline. */
 enum err h_runs_results(struct req *r);
 /* The records: JSON pages by (rank, seq), or the whole as CSV (format=csv), streamed. */

@@ -1,6 +1,8 @@
 /* routes: every route of aifb-client (benchmark runs and their results). */
 #include "routes.h"
 
+#include "fields.h"
+
 #include "finish.h"
 #include "h_runs.h"
 #include "h_system.h"
@@ -9,7 +11,6 @@
 #include "slurm_opts.h"
 #include "workload.h"
 
-static const struct field id_param[] = {F_ID("id"), F_END};
 static const struct field compare_params[] = {F_ID("id"), F_ID("other"), F_END};
 
 #define NAME_PATTERN "^[A-Za-z0-9._-]+$"
@@ -19,8 +20,7 @@ static const struct field run_list_params[] = {
     F_INT("service_id", F_OPT, 1, INT64_MAX),
     F_STR("since", F_OPT, 10, 40, TIME_PATTERN),
     F_STR("until", F_OPT, 10, 40, TIME_PATTERN),
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_PAGING,
     F_END,
 };
 
@@ -75,16 +75,19 @@ static const struct field run_body[] = {
     F_END,
 };
 
+/* One row per route. */
+/* clang-format off */
 static const struct route routes[] = {
     SYSTEM_ROUTES,
-    {HTTP_GET, "/v1/runs", h_runs_list, ROLE_READ, 0, run_list_params, NULL},
-    {HTTP_POST, "/v1/runs", h_runs_create, ROLE_OPERATE, 1000000, NULL, run_body},
-    {HTTP_GET, "/v1/runs/{id}", h_runs_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_POST, "/v1/runs/{id}/stop", h_runs_stop, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_GET, "/v1/runs/{id}/results", h_runs_results, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/runs/{id}/records", h_runs_records, ROLE_READ, 0, records_params, NULL},
-    {HTTP_GET, "/v1/runs/{id}/compare/{other}", h_runs_compare, ROLE_READ, 0, compare_params, NULL},
+    {.method = HTTP_GET, .path = "/v1/runs", .handler = h_runs_list, .role = ROLE_READ, .params = run_list_params},
+    {.method = HTTP_POST, .path = "/v1/runs", .handler = h_runs_create, .role = ROLE_OPERATE, .body_limit = 1000000, .body = run_body},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}", .handler = h_runs_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_POST, .path = "/v1/runs/{id}/stop", .handler = h_runs_stop, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}/results", .handler = h_runs_results, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}/records", .handler = h_runs_records, .role = ROLE_READ, .params = records_params},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}/compare/{other}", .handler = h_runs_compare, .role = ROLE_READ, .params = compare_params},
 };
+/* clang-format on */
 
 const struct app_def client_app = {
     .name = "client",

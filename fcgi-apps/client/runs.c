@@ -1,19 +1,22 @@
-/* runs: create and stop. */
+/* runs: create and stop, as the handlers of h_runs.c ask. */
 #include "runs.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "db.h"
 #include "job_state.h"
+#include "json_unconst.h"
 #include "log.h"
 #include "num.h"
 #include "remote.h"
 #include "rows.h"
+#include "settings.h"
 #include "submit.h"
 #include "workload.h"
-#include "settings.h"
+#include "out.h"
 
 static const struct db_stmt st_service =
     DB_STMT("runs_target_service",
@@ -40,15 +43,15 @@ static const struct db_stmt st_set_job =
 /* The seed's client-group fields, each put where the workload keeps it unless the workload sets it:
  * num_clients is the streams in flight (the cap, with requests_per_second), requests_per_second an
  * open loop's rate, duration_seconds the time bound, prompts inline prompts. */
-static void seed_fields(const json_t *body, json_t *w)
+static void seed_fields(const struct inputs *in, json_t *w)
 {
     json_t *load = json_object_get(w, "load");
     if (!json_is_object(load)) {
         load = json_object();
         json_object_set_new(w, "load", load);
     }
-    json_t *clients = json_object_get(body, "num_clients");
-    json_t *rps = json_object_get(body, "requests_per_second");
+    json_t *clients = json_unconst(in_json(in, K_num_clients));
+    json_t *rps = json_unconst(in_json(in, K_requests_per_second));
     if (rps && !json_object_get(load, "rate")) {
         json_object_set_new(load, "mode", json_string("open"));
         json_object_set(load, "rate", rps);
@@ -59,16 +62,19 @@ static void seed_fields(const json_t *body, json_t *w)
     }
     if (json_object_size(load) == 0)
         json_object_del(w, "load");
-    static const char *const same[][2] = {{"duration_seconds", "duration_s"},
-                                          {"max_tokens", "max_tokens"},
-                                          {"temperature", "temperature"},
-                                          {"model", "model"}};
+    static const struct {
+        enum in_key seed;
+        const char *member;
+    } same[] = {{K_duration_seconds, "duration_s"},
+                {K_max_tokens, "max_tokens"},
+                {K_temperature, "temperature"},
+                {K_model, "model"}};
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
-        json_t *v = json_object_get(body, same[i][0]);
-        if (v && !json_object_get(w, same[i][1]))
-            json_object_set(w, same[i][1], v);
+        const json_t *v = in_json(in, same[i].seed);
+        if (v && !json_object_get(w, same[i].member))
+            json_object_set(w, same[i].member, json_unconst(v));
     }
-    json_t *prompts = json_object_get(body, "prompts");
+    const json_t *prompts = in_json(in, K_prompts);
     if (prompts && !json_object_get(w, "prompts"))
         json_object_set_new(w, "prompts", json_pack("{s:s, s:O}", "source", "inline", "items", prompts));
 }
@@ -90,26 +96,19 @@ struct target {
 /* Which target the request names: target.{service_id,group_id,url}, or the seed's service_id. */
 static enum err pick_target(struct req *r, struct target *t)
 {
-    const json_t *tg = json_object_get(r->body, "target");
-    const json_t *sid = json_object_get(tg, "service_id"), *gid = json_object_get(tg, "group_id");
-    const json_t *url = json_object_get(tg, "url");
+    const struct inputs *tg = in_obj(r->in, K_target);
     memset(t, 0, sizeof(*t));
-    if (!tg && json_object_get(r->body, "service_id")) {
-        sid = json_object_get(r->body, "service_id");
+    t->service_id = in_text(tg, K_service_id);
+    t->group_id = in_text(tg, K_group_id);
+    t->url = in_str(tg, K_url);
+    if (!in_has(r->in, K_target) && in_has(r->in, K_service_id)) {
+        t->service_id = in_text(r->in, K_service_id);
         t->field = "service_id";
     }
-    if ((sid != NULL) + (gid != NULL) + (url != NULL) != 1)
+    if ((t->service_id != NULL) + (t->group_id != NULL) + (t->url != NULL) != 1)
         return req_fail(r, ERR_INVALID_INPUT, "field=target: give exactly one of service_id, group_id and url");
-    if (sid) {
-        t->service_id = arena_printf(r->arena, "%lld", (long long)json_integer_value(sid));
-        t->field = t->field ? t->field : "target.service_id";
-    } else if (gid) {
-        t->group_id = arena_printf(r->arena, "%lld", (long long)json_integer_value(gid));
-        t->field = "target.group_id";
-    } else {
-        t->url = json_string_value(url);
-        t->field = "target.url";
-    }
+    if (!t->field)
+        t->field = t->service_id ? "target.service_id" : t->group_id ? "target.group_id" : "target.url";
     return ERR_OK;
 }
 
@@ -149,9 +148,9 @@ static enum err resolve_target(struct req *r, const struct target *t, json_t *w)
 /* The workload this request asks for, checked by aifb-loadgen's own parser. */
 static enum err build_workload(struct req *r, const struct target *t, json_t **out)
 {
-    const json_t *given = json_object_get(r->body, "workload");
+    const json_t *given = in_json(r->in, K_workload);
     json_t *w = req_own_json(r, given ? json_deep_copy(given) : json_object());
-    seed_fields(r->body, w);
+    seed_fields(r->in, w);
     if (json_object_get(w, "targets"))
         return req_fail(r, ERR_INVALID_INPUT, "field=workload.targets: set by aifb from the run's target");
     enum err e = resolve_target(r, t, w);
@@ -170,10 +169,8 @@ static enum err build_workload(struct req *r, const struct target *t, json_t **o
 /* The ranks of the run: slurm.ntasks, else one per node. */
 static int64_t run_ntasks(const struct req *r)
 {
-    const json_t *slurm = json_object_get(r->body, "slurm");
-    int64_t ntasks = json_integer_value(json_object_get(slurm, "ntasks"));
-    int64_t nodes = json_integer_value(json_object_get(slurm, "nodes"));
-    return ntasks > 0 ? ntasks : nodes > 0 ? nodes : 1;
+    const struct inputs *slurm = in_obj(r->in, K_slurm);
+    return in_int(slurm, K_ntasks, in_int(slurm, K_nodes, 1));
 }
 
 /* The agent's submit request: the loadgen recipe, the workload as its one parameter, the job's
@@ -181,14 +178,13 @@ static int64_t run_ntasks(const struct req *r)
  * the job. */
 static json_t *submit_request(struct req *r, const char *workload_text)
 {
-    const json_t *slurm = json_object_get(r->body, "slurm");
+    const json_t *slurm = in_json(r->in, K_slurm);
     json_t *in = slurm ? json_deep_copy(slurm) : json_object();
     /* always the task count: with --nodes alone srun starts one task per node, and the finisher must
      * know how many ranks to load */
     json_object_set_new(in, "ntasks", json_integer(run_ntasks(r)));
-    json_t *tl = json_object_get(r->body, "time_limit");
-    if (tl && !json_object_get(in, "time_limit"))
-        json_object_set(in, "time_limit", tl);
+    if (in_has(r->in, K_time_limit) && !json_object_get(in, "time_limit"))
+        json_object_set_new(in, "time_limit", json_string(in_str(r->in, K_time_limit)));
     json_object_set_new(in, "recipe", json_string("loadgen"));
     json_object_set_new(in, "kinds", json_pack("[s]", "loadgen"));
     json_object_set_new(in, "params", json_pack("{s:s}", "workload", workload_text));
@@ -197,10 +193,7 @@ static json_t *submit_request(struct req *r, const char *workload_text)
 
 static char *dump(struct req *r, const json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT);
-    char *copy = arena_strdup(r->arena, s);
-    free(s);
-    return copy;
+    return out_text(r->arena, j, JSON_COMPACT);
 }
 
 /* What the run's submit needs beyond its statements. */
@@ -223,7 +216,7 @@ static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int
     p[0] = arena_i64(r->arena, id);
     p[1] = arena_i64(r->arena, job);
     p[2] = dump(r, c->cfg);
-    p[3] = req_body_text(r, "name");
+    p[3] = in_text(r->in, K_name);
     return p;
 }
 
@@ -231,14 +224,14 @@ static const char *const *run_set_args(struct req *r, void *ctx, int64_t id, int
  * SLURM options names it where the run's body has it: under "slurm". */
 static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t *id)
 {
-    const json_t *slurm = json_object_get(r->body, "slurm");
+    const json_t *slurm = in_json(r->in, K_slurm);
     int64_t target_id = 0;
     if (!t->url)
         num_i64(t->service_id ? t->service_id : t->group_id, &target_id); /* validated digits */
     json_t *target = t->url ? json_pack("{s:s}", "url", t->url)
                             : json_pack("{s:I}", t->service_id ? "service_id" : "group_id", (json_int_t)target_id);
     json_t *cfg = req_own_json(r, json_pack("{s:o, s:O, s:O?}", "target", target, "workload", w, "slurm", slurm));
-    const char *ins[] = {req_body_text(r, "name"),
+    const char *ins[] = {in_text(r->in, K_name),
                          t->service_id,
                          t->group_id,
                          t->url,
@@ -253,53 +246,45 @@ static enum err submit(struct req *r, const struct target *t, json_t *w, int64_t
     return e;
 }
 
-enum err h_runs_create(struct req *r)
+static const struct db_stmt st_stop_get =
+    DB_STMT("runs_stop_get", "SELECT state, slurm_job_id FROM runs WHERE id = $1", 1, true);
+
+enum err runs_create(struct req *r, int64_t *id)
 {
     struct target t;
     json_t *w = NULL, *answer;
-    const json_t *slurm = json_object_get(r->body, "slurm");
-    if (json_integer_value(json_object_get(slurm, "ntasks")) &&
-        json_integer_value(json_object_get(slurm, "ntasks")) < json_integer_value(json_object_get(slurm, "nodes")))
+    const struct inputs *slurm = in_obj(r->in, K_slurm);
+    if (in_has(slurm, K_ntasks) && in_int(slurm, K_ntasks, 0) < in_int(slurm, K_nodes, 0))
         return req_fail(r, ERR_INVALID_INPUT, "field=slurm.ntasks: must be at least slurm.nodes (a rank per node)");
     enum err e = pick_target(r, &t);
-    if (!e)
-        e = build_workload(r, &t, &w);
-    /* The prompts file lives on the cluster: aifb-loadgen reads it there before anything is made. */
-    if (!e)
-        e = loadgen_check(r->app, r->arena, w, &answer, &r->detail);
-    int64_t id;
-    if (!e)
-        e = submit(r, &t, w, &id);
     if (e)
         return e;
-    const char *p[] = {arena_printf(r->arena, "%lld", (long long)id)};
-    return rows_one(r, &runs_st_get, p, 201, ERR_RUN_NOT_FOUND);
+    e = build_workload(r, &t, &w);
+    if (e)
+        return e;
+    /* The prompts file lives on the cluster: aifb-loadgen reads it there before anything is made. */
+    e = loadgen_check(r->app, r->arena, w, &answer, &r->detail);
+    if (e)
+        return e;
+    return submit(r, &t, w, id);
 }
 
-static const struct db_stmt st_stop_get =
-    DB_STMT("runs_stop_get", "SELECT state, slurm_job_id FROM runs WHERE id = $1", 1, true);
-static const struct db_stmt st_stop_set =
-    DB_STMT("runs_stop_set", DB_JSON_ROW("UPDATE runs SET stop_requested = true WHERE id = $1 RETURNING " RUN_COLUMNS),
-            1, true);
-
-enum err h_runs_stop(struct req *r)
+enum err runs_stop(struct req *r, const char *id)
 {
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {id};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_stop_get, p, &res, &r->detail);
     if (e)
         return e;
     if (PQntuples(res) == 0)
-        return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", p[0]);
+        return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", id);
     const char *state = PQgetvalue(res, 0, 0);
     if (job_state_terminal_name(state) || strcmp(state, "completing") == 0)
-        return req_fail(r, ERR_RUN_STATE, "run %s is %s", p[0], state);
-    if (!PQgetisnull(res, 0, 1)) {
-        const char *job[] = {PQgetvalue(res, 0, 1)};
-        json_t *answer;
-        e = agent_call(r->app, r->arena, "cancel", job, 1, NULL, &answer, &r->detail);
-        if (e && e != ERR_JOB_NOT_FOUND)
-            return e;
-    }
-    return rows_one(r, &st_stop_set, p, 202, ERR_RUN_NOT_FOUND);
+        return req_fail(r, ERR_RUN_STATE, "run %s is %s", id, state);
+    if (PQgetisnull(res, 0, 1))
+        return ERR_OK;
+    const char *job[] = {PQgetvalue(res, 0, 1)};
+    json_t *answer;
+    e = agent_call(r->app, r->arena, "cancel", job, 1, NULL, &answer, &r->detail);
+    return e == ERR_JOB_NOT_FOUND ? ERR_OK : e;
 }

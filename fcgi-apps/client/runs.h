@@ -6,6 +6,7 @@
 #define AIFB_CLIENT_RUNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "err.h"
@@ -22,7 +23,12 @@
 /* One run by id ($1), as JSON. */
 extern const struct db_stmt runs_st_get;
 
-enum err h_runs_create(struct req *r);
-enum err h_runs_stop(struct req *r);
+/* Checks the request of POST /v1/runs (r's inputs) and makes the row and its job, both or neither.
+ * Returns ERR_OK with *id, or the error to answer (r->detail set). */
+enum err runs_create(struct req *r, int64_t *id);
+
+/* Cancels run id's job, if it has one and has not ended. Returns ERR_OK, run_not_found, run_state
+ * (ended or ending) or the agent's error. The reconciler (finish.c) marks the row. */
+enum err runs_stop(struct req *r, const char *id);
 
 #endif

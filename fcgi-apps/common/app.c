@@ -13,6 +13,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "fcgi_io.h"
+#include "in.h"
 #include "log.h"
 #include "metrics.h"
 #include "mono.h"
@@ -141,7 +142,7 @@ int app_main(int argc, char **argv, const struct app_def *def)
         }
     }
     char err[512];
-    if (route_table_check(&def->table, err, sizeof(err)) < 0) {
+    if (route_table_check(&def->table, err, sizeof(err)) < 0 || in_check_table(&def->table, err, sizeof(err)) < 0) {
         fprintf(stderr, "aifb-%s: route table: %s\n", def->name, err);
         return 70;
     }

@@ -95,14 +95,27 @@ static enum err parse_body(struct req *r)
     return ERR_OK;
 }
 
+/* The route's inputs: a slot per declared parameter, then one per declared body member. */
+static struct slot *inputs_alloc(struct req *r, size_t *nparams)
+{
+    const struct route *rt = r->route;
+    size_t n = input_count(rt->params), nbody = input_count(rt->body);
+    struct inputs *in = arena_calloc(r->arena, 1, sizeof(*in));
+    in->n = n + nbody;
+    in->slot = arena_calloc(r->arena, in->n ? in->n : 1, sizeof(*in->slot));
+    in->where = arena_printf(r->arena, "%s %s", route_method_name(rt->method), rt->path);
+    in->arena = r->arena;
+    input_slots_fill(in->slot + n, rt->body, r->body, in->where, r->arena);
+    r->in = in;
+    *nparams = n;
+    return in->slot;
+}
+
 static enum err check_params(struct req *r, const struct route_capture *caps, size_t ncaps)
 {
     const struct field *decl = r->route->params;
-    size_t n = 0;
-    while (decl && decl[n].name)
-        n++;
-    r->params = arena_calloc(r->arena, n ? n : 1, sizeof(*r->params));
-    r->nparams = n;
+    size_t n;
+    struct slot *slot = inputs_alloc(r, &n);
     struct query_pair *q;
     size_t nq;
     enum err e = input_query(r->query, r->arena, &q, &nq, &r->detail);
@@ -114,20 +127,20 @@ static enum err check_params(struct req *r, const struct route_capture *caps, si
             k++;
         if (k == n)
             return req_fail(r, ERR_INVALID_INPUT, "field=%.64s: unknown query parameter", q[i].name);
-        r->params[k].raw = q[i].value;
+        slot[k].raw = q[i].value;
     }
     for (size_t c = 0; c < ncaps; c++)
         for (size_t k = 0; k < n; k++)
             if (strlen(decl[k].name) == caps[c].name_len && !memcmp(decl[k].name, caps[c].name, caps[c].name_len))
-                r->params[k].raw = caps[c].value;
+                slot[k].raw = caps[c].value;
     for (size_t k = 0; k < n; k++) {
-        r->params[k].name = decl[k].name;
-        if (!r->params[k].raw) {
+        slot[k].decl = &decl[k];
+        if (!slot[k].raw) {
             if (decl[k].required)
                 return req_fail(r, ERR_INVALID_INPUT, "field=%s: is required", decl[k].name);
             continue;
         }
-        e = input_scalar(&decl[k], r->params[k].raw, &r->params[k], r->arena, &r->detail);
+        e = input_scalar(&decl[k], slot[k].raw, &slot[k], r->arena, &r->detail);
         if (e)
             return e;
     }

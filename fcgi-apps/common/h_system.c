@@ -8,10 +8,11 @@
 #include "metrics.h"
 #include "req.h"
 
-enum err h_health_get(struct req *r)
+enum err h_system_health(struct req *r)
 {
-    return reply_json(
-        r, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "app", r->app->def->name, "pid", (json_int_t)getpid()));
+    return reply_json(r, 200,
+                      req_own_json(r, json_pack("{s:s, s:s, s:I}", "status", "ok", "app", r->app->def->name, "pid",
+                                                (json_int_t)getpid())));
 }
 
 static const struct db_stmt st_has_table =
@@ -19,7 +20,7 @@ static const struct db_stmt st_has_table =
 static const struct db_stmt st_version =
     DB_STMT("ready_version", "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, true);
 
-enum err h_ready_get(struct req *r)
+enum err h_system_ready(struct req *r)
 {
     PGresult *res;
     const char *detail;
@@ -37,11 +38,11 @@ enum err h_ready_get(struct req *r)
         return req_fail(r, ERR_SCHEMA_OUTDATED, "database at version %lld, this program needs %lld", (long long)version,
                         (long long)r->app->schema_head);
     return reply_json(r, 200,
-                      json_pack("{s:s, s:s, s:I}", "status", "ready", "app", r->app->def->name, "schema_version",
-                                (json_int_t)version));
+                      req_own_json(r, json_pack("{s:s, s:s, s:I}", "status", "ready", "app", r->app->def->name,
+                                                "schema_version", (json_int_t)version)));
 }
 
-enum err h_metrics_get(struct req *r)
+enum err h_system_metrics(struct req *r)
 {
     struct app *app = r->app;
     r->reply.status = 200;

@@ -9,17 +9,17 @@
 struct req;
 
 /* 200 while the process answers. */
-enum err h_health_get(struct req *r);
+enum err h_system_health(struct req *r);
 /* 200 when PostgreSQL answers and its schema is at this build's head; else 503 with the error. */
-enum err h_ready_get(struct req *r);
+enum err h_system_ready(struct req *r);
 /* The Prometheus text of this app's counters, summed over its workers. */
-enum err h_metrics_get(struct req *r);
+enum err h_system_metrics(struct req *r);
 
 /* clang-format off */
 #define SYSTEM_ROUTES \
-    {HTTP_GET, "/v1/health", h_health_get, ROLE_PUBLIC, 0, NULL, NULL}, \
-    {HTTP_GET, "/v1/ready", h_ready_get, ROLE_PUBLIC, 0, NULL, NULL}, \
-    {HTTP_GET, "/v1/metrics", h_metrics_get, ROLE_PUBLIC, 0, NULL, NULL}
+    {.method = HTTP_GET, .path = "/v1/health", .handler = h_system_health, .role = ROLE_PUBLIC}, \
+    {.method = HTTP_GET, .path = "/v1/ready", .handler = h_system_ready, .role = ROLE_PUBLIC}, \
+    {.method = HTTP_GET, .path = "/v1/metrics", .handler = h_system_metrics, .role = ROLE_PUBLIC}
 /* clang-format on */
 
 #endif

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "settings.h"
 #include "ssh.h"
+#include "out.h"
 
 #define AGENT_OUT_MAX (4 * 1024 * 1024)
 
@@ -122,9 +123,7 @@ enum err agent_call(struct app *app, struct arena *a, const char *verb, const ch
         *detail = "an agent argument has characters outside [A-Za-z0-9._-]";
         return ERR_INTERNAL;
     }
-    char *in = input ? json_dumps(input, JSON_COMPACT) : NULL;
-    const char *stdin_data = in ? arena_strdup(a, in) : "";
-    free(in);
+    const char *stdin_data = input ? out_text(a, input, JSON_COMPACT) : "";
     struct buf *outb = arena_alloc(a, sizeof(*outb));
     buf_init(outb, AGENT_OUT_MAX);
     arena_defer(a, buf_free_cb, outb);
@@ -146,9 +145,9 @@ enum err loadgen_check(struct app *app, struct arena *a, const json_t *workload,
         return ERR_INTERNAL;
     }
     const char *cmd = arena_printf(a, "'%s' --check --config -", prog);
-    char *in = json_dumps(workload, JSON_COMPACT);
-    const char *stdin_data = arena_strdup(a, in ? in : "{}");
-    free(in);
+    const char *stdin_data = out_text(a, workload, JSON_COMPACT);
+    if (!stdin_data)
+        stdin_data = "{}";
     struct buf *outb = arena_alloc(a, sizeof(*outb));
     buf_init(outb, 65536);
     arena_defer(a, buf_free_cb, outb);

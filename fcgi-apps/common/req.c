@@ -1,4 +1,4 @@
-/* req: parameter access, replies and the one error document. */
+/* req: replies and the one error document. */
 #include "req.h"
 
 #include <stdarg.h>
@@ -23,56 +23,6 @@ void req_init(struct req *r, struct arena *arena, struct app *app, size_t reply_
     buf_init(&r->reply.body, reply_max);
     arena_defer(arena, buf_free_cb, &r->reply.headers);
     arena_defer(arena, buf_free_cb, &r->reply.body);
-}
-
-static const struct param *find(const struct req *r, const char *name)
-{
-    for (size_t i = 0; i < r->nparams; i++)
-        if (strcmp(r->params[i].name, name) == 0)
-            return r->params[i].raw ? &r->params[i] : NULL;
-    return NULL;
-}
-
-const char *req_str(const struct req *r, const char *name)
-{
-    const struct param *p = find(r, name);
-    return p ? p->raw : NULL;
-}
-
-int64_t req_int(const struct req *r, const char *name, int64_t def)
-{
-    const struct param *p = find(r, name);
-    return p ? p->i : def;
-}
-
-double req_num(const struct req *r, const char *name, double def)
-{
-    const struct param *p = find(r, name);
-    return p ? p->d : def;
-}
-
-bool req_bool(const struct req *r, const char *name, bool def)
-{
-    const struct param *p = find(r, name);
-    return p ? p->b : def;
-}
-
-const char *req_int_text(struct req *r, const char *name, int64_t def)
-{
-    return arena_printf(r->arena, "%lld", (long long)req_int(r, name, def));
-}
-
-const char *req_body_text(struct req *r, const char *name)
-{
-    json_t *v = r->body ? json_object_get(r->body, name) : NULL;
-    if (!v || json_is_null(v))
-        return NULL;
-    if (json_is_string(v))
-        return json_string_value(v);
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    const char *copy = arena_strdup(r->arena, s);
-    free(s);
-    return copy;
 }
 
 enum err req_fail(struct req *r, enum err e, const char *fmt, ...)
@@ -104,15 +54,13 @@ static int dump_cb(const char *data, size_t len, void *b)
     return buf_append(b, data, len);
 }
 
-enum err reply_json(struct req *r, int status, json_t *j)
+enum err reply_json(struct req *r, int status, const json_t *j)
 {
-    if (!j)
-        j = json_object();
     buf_clear(&r->reply.body);
     r->reply.status = status;
     r->reply.content_type = "application/json";
-    int rc = json_dump_callback(j, dump_cb, &r->reply.body, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(j);
+    int rc = j ? json_dump_callback(j, dump_cb, &r->reply.body, JSON_COMPACT | JSON_ENCODE_ANY)
+               : buf_append(&r->reply.body, "{}", 2);
     if (rc < 0 || buf_append(&r->reply.body, "\n", 1) < 0)
         return ERR_RESPONSE_TOO_LARGE;
     return ERR_OK;
@@ -147,11 +95,11 @@ void reply_error(struct req *r, enum err e)
 {
     buf_clear(&r->reply.headers);
     const char *id = r->request_id ? r->request_id : "";
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "error", err_string(e), "hint", err_hint(e), "detail",
-                          r->detail ? r->detail : "", "request_id", id);
+    json_t *j = req_own_json(r, json_pack("{s:s, s:s, s:s, s:s}", "error", err_string(e), "hint", err_hint(e), "detail",
+                                          r->detail ? r->detail : "", "request_id", id));
     if (!j) /* a detail quoting input that is not UTF-8 */
-        j = json_pack("{s:s, s:s, s:s, s:s}", "error", err_string(e), "hint", err_hint(e), "detail",
-                      "(not shown: not valid UTF-8)", "request_id", id);
+        j = req_own_json(r, json_pack("{s:s, s:s, s:s, s:s}", "error", err_string(e), "hint", err_hint(e), "detail",
+                                      "(not shown: not valid UTF-8)", "request_id", id));
     /* The error document is small; if even it does not fit, answer its code alone. */
     if (!j || reply_json(r, err_status(e), j) != ERR_OK) {
         char tiny[96];

@@ -52,8 +52,7 @@ struct req {
     /* Filled by the dispatcher before the handler runs. */
     int route_index; /* -1 until a route matched */
     const struct route *route;
-    struct param *params; /* one per declared parameter, in declaration order */
-    size_t nparams;
+    struct inputs *in;     /* the declared inputs, validated: read them with in.h */
     json_t *body;          /* the validated JSON object, or NULL */
     const char *body_text; /* body's bytes as received (NUL-terminated), for routes that pass them on */
     size_t body_len;
@@ -68,27 +67,14 @@ struct req {
 /* Sets up r for a new request: zeroes it and ties it to arena and app. */
 void req_init(struct req *r, struct arena *arena, struct app *app, size_t reply_max);
 
-/* The validated parameter called name: its raw text (NULL when absent), or its parsed value,
- * or def when absent. name must be declared on the route. */
-const char *req_str(const struct req *r, const char *name);
-int64_t req_int(const struct req *r, const char *name, int64_t def);
-double req_num(const struct req *r, const char *name, double def);
-bool req_bool(const struct req *r, const char *name, bool def);
-
-/* The integer parameter name (or def when absent) as decimal text in the arena, for SQL. */
-const char *req_int_text(struct req *r, const char *name, int64_t def);
-
-/* The body member name as SQL parameter text: a string as it is, a number, boolean, object or array
- * as JSON text, NULL when absent or null. Owned by the arena. */
-const char *req_body_text(struct req *r, const char *name);
-
 /* Sets the detail answered with e, and returns e: `return req_fail(r, ERR_X, "id=%lld", id);`.
  * The detail must not carry SQL, server paths or secrets. */
 enum err req_fail(struct req *r, enum err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Answers status with j serialised (j is stolen; NULL answers an empty object). Returns ERR_OK,
- * or ERR_RESPONSE_TOO_LARGE when the serialisation passes the reply cap. */
-enum err reply_json(struct req *r, int status, json_t *j);
+/* Answers status with j serialised (NULL answers an empty object). The one rule of reply documents:
+ * the request's arena owns them (req_own_json, or a member of a document it owns); reply_json only
+ * reads j. Returns ERR_OK, or ERR_RESPONSE_TOO_LARGE when the serialisation passes the reply cap. */
+enum err reply_json(struct req *r, int status, const json_t *j);
 
 /* Answers status with data as the body. Returns ERR_OK or ERR_RESPONSE_TOO_LARGE. */
 enum err reply_data(struct req *r, int status, const char *content_type, const char *data, size_t len);
@@ -106,7 +92,8 @@ void reply_header(struct req *r, const char *name, const char *value);
 /* Replaces any reply with the error document of e (with r->detail and the request id). */
 void reply_error(struct req *r, enum err e);
 
-/* Registers j for json_decref at the end of the request and returns it. */
+/* Hands j to the request's arena, which drops the reference at the end of the request; returns j.
+ * Every document a handler builds goes through here, replies included. */
 json_t *req_own_json(struct req *r, json_t *j);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "in.h"
 #include "app.h"
 #include "db.h"
 #include "fdio.h"
@@ -54,7 +55,7 @@ static enum err open_failed(struct req *r, const struct logfile *f, int err, con
  * ERR_OK, log_file_not_found, log_file_gone, invalid_input, internal or the database's error. */
 static enum err open_file(struct req *r, struct logfile *f)
 {
-    f->id = req_str(r, "id");
+    f->id = in_text(r->in, K_id);
     const char *p[] = {f->id};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_path, p, &res, &r->detail);
@@ -123,14 +124,14 @@ static size_t json_text_len(const json_t *j)
     return total;
 }
 
-enum err h_files_content(struct req *r)
+enum err h_content_get(struct req *r)
 {
     struct logfile f;
     enum err e = open_file(r, &f);
     if (e)
         return e;
-    int64_t offset = req_int(r, "offset", 0);
-    int64_t length = req_int(r, "length", CONTENT_LENGTH_DEFAULT);
+    int64_t offset = in_int(r->in, K_offset, 0);
+    int64_t length = in_int(r->in, K_length, CONTENT_LENGTH_DEFAULT);
     int64_t size = f.st.st_size;
     if (offset >= size && (size > 0 || offset > 0))
         return req_fail(r, ERR_RANGE_NOT_SATISFIABLE, "offset=%" PRId64 " is past the end (size %" PRId64 ")", offset,
@@ -163,8 +164,8 @@ static enum err tail_reply(struct req *r, const struct logfile *f, long lines, s
         e = read_failed(r, f, "tail of");
         goto out;
     }
-    json_t *j = json_object();
-    json_object_set_new(j, "id", json_integer(req_int(r, "id", 0)));
+    json_t *j = req_own_json(r, json_object());
+    json_object_set_new(j, "id", json_integer(in_int(r->in, K_id, 0)));
     json_object_set_new(j, "path", cstr_json(f->path));
     json_object_set_new(j, "size_bytes", json_integer((json_int_t)f->st.st_size));
     json_object_set_new(j, "start_offset", json_integer((json_int_t)start));
@@ -177,13 +178,13 @@ out:
     return e;
 }
 
-enum err h_files_tail(struct req *r)
+enum err h_content_tail(struct req *r)
 {
     struct logfile f;
     enum err e = open_file(r, &f);
     if (e)
         return e;
-    long lines = (long)req_int(r, "lines", TAIL_LINES_DEFAULT);
+    long lines = (long)in_int(r->in, K_lines, TAIL_LINES_DEFAULT);
     size_t room = reply_room(r);
     e = tail_reply(r, &f, lines, room / 2 < READER_TAIL_MAX ? room / 2 : READER_TAIL_MAX);
     if (e == ERR_RESPONSE_TOO_LARGE) /* control bytes (a binary file) escape to 6: a cap any text fits */
@@ -217,19 +218,19 @@ static int on_hit(void *ctx, long line_no, const char *line, size_t len)
     return 0;
 }
 
-enum err h_files_search(struct req *r)
+enum err h_content_search(struct req *r)
 {
     struct logfile f;
     enum err e = open_file(r, &f);
     if (e)
         return e;
-    const char *q = req_str(r, "q");
+    const char *q = in_str(r->in, K_q);
     struct hits h = {.list = req_own_json(r, json_array()), .room = reply_room(r)};
     bool more;
-    if (reader_search(f.fd, q, strlen(q), (long)req_int(r, "max", SEARCH_MAX_DEFAULT), on_hit, &h, &more) < 0)
+    if (reader_search(f.fd, q, strlen(q), (long)in_int(r->in, K_max, SEARCH_MAX_DEFAULT), on_hit, &h, &more) < 0)
         return read_failed(r, &f, "search in");
-    json_t *j = json_object();
-    json_object_set_new(j, "id", json_integer(req_int(r, "id", 0)));
+    json_t *j = req_own_json(r, json_object());
+    json_object_set_new(j, "id", json_integer(in_int(r->in, K_id, 0)));
     json_object_set_new(j, "path", cstr_json(f.path));
     json_object_set_new(j, "q", cstr_json(q));
     json_object_set(j, "hits", h.list);
@@ -273,7 +274,7 @@ static const char *disposition(struct arena *a, const char *path)
     return arena_printf(a, "attachment; filename=\"%s\"; filename*=UTF-8''%s", plain, exact);
 }
 
-enum err h_files_download(struct req *r)
+enum err h_content_download(struct req *r)
 {
     struct logfile f;
     enum err e = open_file(r, &f);

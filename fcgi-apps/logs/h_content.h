@@ -16,20 +16,20 @@ struct req;
  * length), fewer at the end, as text/plain; charset=utf-8 with X-Aifb-Offset and X-Aifb-File-Size.
  * An offset at or past the end is 416 range_not_satisfiable (an empty file answers offset 0 with
  * no bytes). */
-enum err h_files_content(struct req *r);
+enum err h_content_get(struct req *r);
 
 /* GET .../tail?lines=100 (1..100000): {"id", "path", "size_bytes", "start_offset", "lines" (returned),
  * "truncated" (the lines passed the cap, 4 MiB or less where the reply cap needs it: text is the end
  * of them, from a line start when one is within), "text"}. Bytes that are not UTF-8 read as U+FFFD. */
-enum err h_files_tail(struct req *r);
+enum err h_content_tail(struct req *r);
 
 /* GET .../search?q=TEXT&max=1000 (q: 1..256 bytes, case-sensitive, not a regex; max 1..10000):
  * {"id", "path", "q", "hits": [{"line": 1-based, "text": the line, cut to 64 KiB}], "more": a hit
  * past max, or past what the reply cap (reply.max_bytes) holds, was left out}. */
-enum err h_files_search(struct req *r);
+enum err h_content_search(struct req *r);
 
 /* GET .../download: the whole file (its size when opened), streamed in 64 KiB pieces as text/plain;
  * charset=utf-8 with Content-Disposition: attachment; filename="<basename>". */
-enum err h_files_download(struct req *r);
+enum err h_content_download(struct req *r);
 
 #endif

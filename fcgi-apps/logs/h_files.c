@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "db.h"
 #include "log.h"
@@ -49,9 +50,9 @@ static const struct db_stmt st_forget =
 
 enum err h_files_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "category"), req_str(r, "service_id"), req_str(r, "run_id"),
-                            req_str(r, "job"),      req_str(r, "before_id"),  req_int_text(r, "limit", 100),
-                            req_str(r, "since"),    req_str(r, "until")};
+    const char *params[] = {in_text(r->in, K_category), in_text(r->in, K_service_id), in_text(r->in, K_run_id),
+                            in_text(r->in, K_job),      in_text(r->in, K_before_id),  in_int_text(r->in, K_limit, 100),
+                            in_text(r->in, K_since),    in_text(r->in, K_until)};
     enum err e = rows_list(r, &st_list, params, "files");
     if (e == ERR_INVALID_INPUT) /* a time that matches the pattern but is not one */
         return req_fail(r, e, "field=%s: not a valid time", params[6] ? "since" : "until");
@@ -60,7 +61,7 @@ enum err h_files_list(struct req *r)
 
 enum err h_files_get(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, params, 200, ERR_LOG_FILE_NOT_FOUND);
 }
 
@@ -84,8 +85,8 @@ static enum err delete_remote(struct req *r, const char *path)
 
 enum err h_files_delete(struct req *r)
 {
-    const char *id = req_str(r, "id");
-    bool remote = req_bool(r, "remote", false);
+    const char *id = in_text(r->in, K_id);
+    bool remote = in_bool(r->in, K_remote, false);
     const char *p[] = {id};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_path, p, &res, &r->detail);

@@ -79,25 +79,3 @@ void retention_tick(struct app *app, struct arena *a)
     if (days || bytes)
         retention_run(app, a, days, bytes, false, &cut, &detail);
 }
-
-enum err h_retention(struct req *r)
-{
-    const char *days = req_body_text(r, "max_age_days");
-    const char *bytes = req_body_text(r, "max_total_bytes");
-    bool dry_run = json_is_true(json_object_get(r->body, "dry_run"));
-    if (!days && !bytes)
-        return req_fail(r, ERR_INVALID_INPUT, "field=max_age_days: give max_age_days, max_total_bytes or both");
-    if (!dry_run && !sync_lock(r->app, r->arena))
-        return req_fail(r, ERR_SYNC_RUNNING, "a sync or cleanup is running in another worker");
-    struct retention_cut cut = {.list = req_own_json(r, json_array())};
-    enum err e = retention_run(r->app, r->arena, days, bytes, dry_run, &cut, &r->detail);
-    if (!dry_run)
-        sync_unlock(r->app, r->arena);
-    if (e)
-        return e;
-    json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O, s:b}", "dry_run", dry_run, "files", (json_int_t)cut.files,
-                          "bytes", (json_int_t)cut.bytes, "files_deleted", (json_int_t)(dry_run ? 0 : cut.files),
-                          "bytes_freed", (json_int_t)(dry_run ? 0 : cut.bytes), "paths", cut.list, "paths_truncated",
-                          cut.files > (int64_t)json_array_size(cut.list));
-    return reply_json(r, 200, j); /* takes j */
-}

@@ -14,7 +14,6 @@
 #include "err.h"
 
 struct app;
-struct req;
 
 /* The paths a cut lists, at most; its files and bytes count them all. */
 #define RETENTION_LIST_MAX 1000
@@ -33,9 +32,5 @@ enum err retention_run(struct app *app, struct arena *a, const char *max_age_day
 
 /* The tick's share: the configured limits, when either is set. The caller holds the logs lock. */
 void retention_tick(struct app *app, struct arena *a);
-
-/* POST /v1/retention {"max_age_days"?, "max_total_bytes"?, "dry_run"?}: one cleanup now, or with
- * dry_run what it would delete; the answer says how many files and bytes, and lists their paths. */
-enum err h_retention(struct req *r);
 
 #endif

@@ -2,17 +2,17 @@
  * the sync and retention. */
 #include "routes.h"
 
+#include "fields.h"
+
 #include "h_content.h"
 #include "h_files.h"
 #include "h_sync.h"
 #include "h_system.h"
-#include "retention.h"
+#include "h_retention.h"
 #include "sync.h"
 
 static const char *const categories[] = {"server",     "client", "vllm",          "vector-db",
                                          "monitoring", "agent",  "uncategorized", NULL};
-
-static const struct field id_param[] = {F_ID("id"), F_END};
 
 static const struct field file_list_params[] = {
     F_ENUM("category", F_OPT, categories),
@@ -21,8 +21,7 @@ static const struct field file_list_params[] = {
     F_INT("job", F_OPT, 1, INT64_MAX),
     F_STR("since", F_OPT, 10, 40, TIME_PATTERN),
     F_STR("until", F_OPT, 10, 40, TIME_PATTERN),
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_PAGING,
     F_END,
 };
 
@@ -50,20 +49,23 @@ static const struct field retention_body[] = {
     F_END,
 };
 
+/* One row per route. */
+/* clang-format off */
 static const struct route routes[] = {
     SYSTEM_ROUTES,
-    {HTTP_GET, "/v1/files", h_files_list, ROLE_READ, 0, file_list_params, NULL},
-    {HTTP_GET, "/v1/files/{id}", h_files_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/files/{id}/content", h_files_content, ROLE_READ, 0, content_params, NULL},
-    {HTTP_GET, "/v1/files/{id}/tail", h_files_tail, ROLE_READ, 0, tail_params, NULL},
-    {HTTP_GET, "/v1/files/{id}/search", h_files_search, ROLE_READ, 0, search_params, NULL},
-    {HTTP_GET, "/v1/files/{id}/download", h_files_download, ROLE_READ, 0, id_param, NULL},
-    {HTTP_DELETE, "/v1/files/{id}", h_files_delete, ROLE_OPERATE, 0, delete_params, NULL},
-    {HTTP_GET, "/v1/stats", h_files_stats, ROLE_READ, 0, NULL, NULL},
-    {HTTP_GET, "/v1/sync", h_sync_status, ROLE_READ, 0, NULL, NULL},
-    {HTTP_POST, "/v1/sync", h_sync_now, ROLE_OPERATE, 0, NULL, NULL},
-    {HTTP_POST, "/v1/retention", h_retention, ROLE_OPERATE, 1024, NULL, retention_body},
+    {.method = HTTP_GET, .path = "/v1/files", .handler = h_files_list, .role = ROLE_READ, .params = file_list_params},
+    {.method = HTTP_GET, .path = "/v1/files/{id}", .handler = h_files_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/files/{id}/content", .handler = h_content_get, .role = ROLE_READ, .params = content_params},
+    {.method = HTTP_GET, .path = "/v1/files/{id}/tail", .handler = h_content_tail, .role = ROLE_READ, .params = tail_params},
+    {.method = HTTP_GET, .path = "/v1/files/{id}/search", .handler = h_content_search, .role = ROLE_READ, .params = search_params},
+    {.method = HTTP_GET, .path = "/v1/files/{id}/download", .handler = h_content_download, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_DELETE, .path = "/v1/files/{id}", .handler = h_files_delete, .role = ROLE_OPERATE, .params = delete_params},
+    {.method = HTTP_GET, .path = "/v1/stats", .handler = h_files_stats, .role = ROLE_READ},
+    {.method = HTTP_GET, .path = "/v1/sync", .handler = h_sync_status, .role = ROLE_READ},
+    {.method = HTTP_POST, .path = "/v1/sync", .handler = h_sync_now, .role = ROLE_OPERATE},
+    {.method = HTTP_POST, .path = "/v1/retention", .handler = h_retention_run, .role = ROLE_OPERATE, .body_limit = 1024, .body = retention_body},
 };
+/* clang-format on */
 
 const struct app_def logs_app = {
     .name = "logs",

@@ -121,10 +121,8 @@ static char *labels_text(struct arena *a, const json_t *item)
         m = json_object();
     }
     json_object_del(m, "__name__");
-    char *t = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    char *out = out_text(a, m, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(m);
-    char *out = t ? arena_strdup(a, t) : NULL;
-    free(t);
     return out;
 }
 

@@ -18,6 +18,7 @@
 #include "prom.h"
 #include "req.h"
 #include "rows.h"
+#include "out.h"
 
 #define ENERGY_METRIC "gpu_energy_joules_total" /* the catalogue's: either name set of the exporter */
 #define ENERGY_COLUMNS                                                                                                 \
@@ -155,20 +156,23 @@ enum err energy_measure(struct app *app, struct arena *a, const char *run_id, co
     int gpus = 0;
     add_up(result, per_gpu, &joules, &gpus);
     json_decref(result);
-    char *pg = json_dumps(per_gpu, JSON_COMPACT);
+    const char *pg = out_text(a, per_gpu, JSON_COMPACT);
     json_decref(per_gpu);
     if (gpus == 0) {
-        free(pg);
         *detail = arena_printf(a,
                                "Prometheus has no %s for SLURM job %s in run %s's window (is the job's"
                                " aifb-gpu-exporter pushing?)",
                                q, m.jobs, run_id);
         return ERR_NO_ENERGY_DATA;
     }
-    const char *p[] = {run_id,   arena_printf(a, "%.3f", m.start), arena_printf(a, "%.3f", m.end),
-                       m.jobs,   arena_printf(a, "%d", gpus),      arena_printf(a, "%.17g", joules),
-                       m.tokens, pg ? arena_strdup(a, pg) : "[]"};
-    free(pg);
+    const char *p[] = {run_id,
+                       arena_printf(a, "%.3f", m.start),
+                       arena_printf(a, "%.3f", m.end),
+                       m.jobs,
+                       arena_printf(a, "%d", gpus),
+                       arena_printf(a, "%.17g", joules),
+                       m.tokens,
+                       pg ? pg : "[]"};
     PGresult *res;
     e = db_exec(app->db, a, &st_store, p, &res, detail);
     if (!e)
@@ -176,28 +180,13 @@ enum err energy_measure(struct app *app, struct arena *a, const char *run_id, co
     return e;
 }
 
-static enum err measure_reply(struct req *r)
+enum err energy_stored(struct app *app, struct arena *a, const char *run_id, const char **row, const char **detail)
 {
-    const char *row;
-    enum err e = energy_measure(r->app, r->arena, req_str(r, "id"), &row, &r->detail);
-    if (e)
-        return e;
-    return reply_data(r, 200, "application/json", row, strlen(row));
-}
-
-enum err h_runs_energy(struct req *r)
-{
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {run_id};
     PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_get, p, &res, &r->detail);
-    if (e)
-        return e;
-    if (PQntuples(res) > 0)
-        return reply_data(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    return measure_reply(r);
-}
-
-enum err h_runs_energy_measure(struct req *r)
-{
-    return measure_reply(r);
+    *row = NULL;
+    enum err e = db_exec(app->db, a, &st_get, p, &res, detail);
+    if (!e && PQntuples(res) > 0)
+        *row = arena_strdup(a, PQgetvalue(res, 0, 0));
+    return e;
 }

@@ -9,17 +9,14 @@
 #include "err.h"
 
 struct app;
-struct req;
 
 /* Measures run_id's energy from Prometheus and stores it; *row is the stored row as JSON text.
  * Errors: ERR_RUN_NOT_FOUND, ERR_RUN_STATE (not ended), ERR_NO_ENERGY_DATA (no window, no service
  * job, no counter in Prometheus), ERR_PROMETHEUS_UNAVAILABLE, database errors; *detail says which. */
 enum err energy_measure(struct app *app, struct arena *a, const char *run_id, const char **row, const char **detail);
 
-/* GET /v1/runs/{id}/energy: the stored measure, made first when there is none (the first reader
- * measures; every later one reads the same row). */
-enum err h_runs_energy(struct req *r);
-/* POST /v1/runs/{id}/energy: measures again (after Prometheus caught up, or a re-push), replacing it. */
-enum err h_runs_energy_measure(struct req *r);
+/* The stored measure of run_id as JSON text in *row, or NULL when there is none. Returns ERR_OK or
+ * the database's error. */
+enum err energy_stored(struct app *app, struct arena *a, const char *run_id, const char **row, const char **detail);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "collect.h"
 #include "db.h"
@@ -96,9 +97,9 @@ static enum err check_steps(struct req *r, const struct watch *w)
                     ceil((w->end - w->start) / (COLLECT_STEPS_MAX - 1) * 1000) / 1000);
 }
 
-enum err h_sessions_collect(struct req *r)
+enum err h_collect_run(struct req *r)
 {
-    const char *id = req_str(r, "id");
+    const char *id = in_text(r->in, K_id);
     struct watch w;
     enum err e = watch_load(r->app, r->arena, id, &w, &r->detail);
     if (e == ERR_SESSION_NOT_FOUND)
@@ -107,7 +108,7 @@ enum err h_sessions_collect(struct req *r)
         return e;
     if (strcmp(w.state, "active") == 0)
         return req_fail(r, ERR_SESSION_STATE, "session %s is active until its end; stop it to collect now", id);
-    w.step = req_num(r, "step_s", w.step);
+    w.step = in_num(r->in, K_step_s, w.step);
     if ((e = check_steps(r, &w)))
         return e;
     int64_t points;
@@ -124,7 +125,7 @@ enum err h_sessions_collect(struct req *r)
     if (!doc)
         return req_fail(r, ERR_SESSION_NOT_FOUND, "session %s was deleted meanwhile", id);
     json_object_set(doc, "energy", energies(r, &w));
-    return reply_json(r, 200, doc); /* takes doc */
+    return reply_json(r, 200, req_own_json(r, doc));
 }
 
 /* The CSV or JSON download, streamed; a failure after the head shows as a cut body and in the log. */
@@ -153,19 +154,19 @@ static enum err stream(struct req *r, const char *id, bool csv)
     return ERR_OK;
 }
 
-enum err h_sessions_data(struct req *r)
+enum err h_collect_data(struct req *r)
 {
-    const char *id = req_str(r, "id");
+    const char *id = in_text(r->in, K_id);
     enum err e = collected(r, id);
     if (e)
         return e;
-    const char *fmt = req_str(r, "format");
+    const char *fmt = in_str(r->in, K_format);
     return stream(r, id, !fmt || strcmp(fmt, "csv") == 0);
 }
 
-enum err h_sessions_summary(struct req *r)
+enum err h_collect_summary(struct req *r)
 {
-    const char *id = req_str(r, "id");
+    const char *id = in_text(r->in, K_id);
     enum err e = collected(r, id);
     if (e)
         return e;

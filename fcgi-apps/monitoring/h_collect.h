@@ -8,8 +8,8 @@
 
 struct req;
 
-enum err h_sessions_collect(struct req *r);
-enum err h_sessions_data(struct req *r);
-enum err h_sessions_summary(struct req *r);
+enum err h_collect_run(struct req *r);
+enum err h_collect_data(struct req *r);
+enum err h_collect_summary(struct req *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "buf.h"
 #include "db.h"
@@ -57,9 +58,9 @@ static const struct db_stmt st_delete =
     DB_STMT("sessions_delete", DB_JSON_ROW("DELETE FROM monitoring_sessions WHERE id = $1 RETURNING id"), 1, false);
 
 /* A JSON array of ids as PostgreSQL's array text "{1,2}"; NULL when absent. */
-static const char *id_array(struct req *r, const char *name)
+static const char *id_array(struct req *r, enum in_key k)
 {
-    const json_t *a = json_object_get(r->body, name);
+    const json_t *a = in_json(r->in, k);
     size_t i;
     const json_t *v;
     if (!a)
@@ -72,40 +73,46 @@ static const char *id_array(struct req *r, const char *name)
     return arena_printf(r->arena, "%s}", out);
 }
 
-/* Every element of the arrays services and runs is a positive integer. */
-static enum err check_ids(struct req *r, const char *name)
+/* The array k as JSON text ("[]" when absent): its elements are ids, checked. */
+static const char *ids_json(struct req *r, enum in_key k)
 {
-    const json_t *a = json_object_get(r->body, name);
+    return in_has(r->in, k) ? in_text(r->in, k) : "[]";
+}
+
+/* Every element of the arrays services and runs is a positive integer. */
+static enum err check_ids(struct req *r, enum in_key k)
+{
+    const json_t *a = in_json(r->in, k);
     size_t i;
     const json_t *v;
     json_array_foreach(a, i, v)
     {
         if (!json_is_integer(v) || json_integer_value(v) < 1)
-            return req_fail(r, ERR_INVALID_INPUT, "field=%s[%zu]: must be an id (an integer >= 1)", name, i);
+            return req_fail(r, ERR_INVALID_INPUT, "field=%s[%zu]: must be an id (an integer >= 1)", in_name(k), i);
     }
     return ERR_OK;
 }
 
 /* The first of the ids that names nothing, as a 400 naming it. */
-static enum err check_exist(struct req *r, const char *name, const struct db_stmt *st)
+static enum err check_exist(struct req *r, enum in_key k, const struct db_stmt *st)
 {
-    const char *p[] = {id_array(r, name)};
+    const char *p[] = {id_array(r, k)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, st, p, &res, &r->detail);
     if (!e && PQntuples(res) > 0)
-        e = req_fail(r, ERR_INVALID_INPUT, "field=%s: no %s with id %s", name,
-                     strcmp(name, "services") == 0 ? "service" : "run", PQgetvalue(res, 0, 0));
+        e = req_fail(r, ERR_INVALID_INPUT, "field=%s: no %s with id %s", in_name(k),
+                     k == K_services ? "service" : "run", PQgetvalue(res, 0, 0));
     return e;
 }
 
 /* starts_at/ends_at/duration_s into the window (*s, *e as PostgreSQL's text), checked. */
 static enum err window(struct req *r, const char **s, const char **e)
 {
-    const char *ends = req_body_text(r, "ends_at");
-    const char *dur = req_body_text(r, "duration_s");
+    const char *ends = in_text(r->in, K_ends_at);
+    const char *dur = in_text(r->in, K_duration_s);
     if ((ends != NULL) == (dur != NULL))
         return req_fail(r, ERR_INVALID_INPUT, "field=ends_at: give ends_at or duration_s, one of them");
-    const char *p[] = {req_body_text(r, "starts_at"), ends, dur};
+    const char *p[] = {in_text(r->in, K_starts_at), ends, dur};
     PGresult *res;
     enum err err = db_exec(r->app->db, r->arena, &st_window, p, &res, &r->detail);
     if (err == ERR_INVALID_INPUT) /* a date that matches the pattern but is not one (2026-02-30) */
@@ -127,45 +134,42 @@ static enum err window(struct req *r, const char **s, const char **e)
 enum err h_sessions_create(struct req *r)
 {
     const char *s = NULL, *e = NULL;
-    enum err err = check_ids(r, "services");
-    if (!err)
-        err = check_ids(r, "runs");
-    if (!err)
-        err = window(r, &s, &e);
-    if (!err)
-        err = check_exist(r, "services", &st_missing_service);
-    if (!err)
-        err = check_exist(r, "runs", &st_missing_run);
+    enum err err = check_ids(r, K_services);
     if (err)
         return err;
-    json_t *watch = req_own_json(r, json_object());
-    json_object_set(watch, "services",
-                    json_object_get(r->body, "services") ? json_object_get(r->body, "services")
-                                                         : req_own_json(r, json_array()));
-    json_object_set(watch, "runs",
-                    json_object_get(r->body, "runs") ? json_object_get(r->body, "runs")
-                                                     : req_own_json(r, json_array()));
-    char *w = json_dumps(watch, JSON_COMPACT);
-    const char *p[] = {req_body_text(r, "label"), s, e, req_body_text(r, "step_s"), arena_strdup(r->arena, w)};
-    free(w);
+    err = check_ids(r, K_runs);
+    if (err)
+        return err;
+    err = window(r, &s, &e);
+    if (err)
+        return err;
+    err = check_exist(r, K_services, &st_missing_service);
+    if (err)
+        return err;
+    err = check_exist(r, K_runs, &st_missing_run);
+    if (err)
+        return err;
+    const char *watch =
+        arena_printf(r->arena, "{\"services\":%s,\"runs\":%s}", ids_json(r, K_services), ids_json(r, K_runs));
+    const char *p[] = {in_text(r->in, K_label), s, e, in_text(r->in, K_step_s), watch};
     return rows_one(r, &st_insert, p, 201, ERR_INTERNAL);
 }
 
 enum err h_sessions_list(struct req *r)
 {
-    const char *p[] = {req_str(r, "state"), req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    const char *p[] = {in_text(r->in, K_state), in_text(r->in, K_before_id), in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, p, "sessions");
 }
 
 enum err h_sessions_get(struct req *r)
 {
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, p, 200, ERR_SESSION_NOT_FOUND);
 }
 
 enum err h_sessions_stop(struct req *r)
 {
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {in_text(r->in, K_id)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_state, p, &res, &r->detail);
     if (e)
@@ -179,7 +183,7 @@ enum err h_sessions_stop(struct req *r)
 
 enum err h_sessions_delete(struct req *r)
 {
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {in_text(r->in, K_id)};
     enum err e = rows_one(r, &st_delete, p, 204, ERR_SESSION_NOT_FOUND);
     buf_clear(&r->reply.body); /* 204 has no body */
     return e;

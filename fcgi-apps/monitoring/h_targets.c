@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "db.h"
 #include "req.h"
@@ -32,9 +33,8 @@ static const struct db_stmt st_delete =
 
 enum err h_targets_create(struct req *r)
 {
-    const char *params[] = {req_body_text(r, "kind"),         req_body_text(r, "address"),
-                            req_body_text(r, "metrics_path"), req_body_text(r, "labels"),
-                            req_body_text(r, "service_id"),   req_body_text(r, "run_id")};
+    const char *params[] = {in_text(r->in, K_kind),   in_text(r->in, K_address),    in_text(r->in, K_metrics_path),
+                            in_text(r->in, K_labels), in_text(r->in, K_service_id), in_text(r->in, K_run_id)};
     enum err e = rows_one(r, &st_create, params, 201, ERR_INTERNAL);
     if (e == ERR_CONFLICT)
         return req_fail(r, e, "address=%s with this metrics_path is registered already", params[1]);
@@ -43,19 +43,19 @@ enum err h_targets_create(struct req *r)
 
 enum err h_targets_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "kind"), req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    const char *params[] = {in_text(r->in, K_kind), in_text(r->in, K_before_id), in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, params, "targets");
 }
 
 enum err h_targets_get(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, params, 200, ERR_TARGET_NOT_FOUND);
 }
 
 enum err h_targets_delete(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     enum err e = rows_one(r, &st_delete, params, 204, ERR_TARGET_NOT_FOUND);
     buf_clear(&r->reply.body); /* 204 has no body */
     return e;

@@ -1,15 +1,15 @@
 /* routes: every route of aifb-monitoring: scrape targets, sessions and what they collect, run energy. */
 #include "routes.h"
 
-#include "energy.h"
+#include "fields.h"
+
+#include "h_runs.h"
 #include "h_collect.h"
 #include "h_sessions.h"
 #include "h_system.h"
 #include "h_targets.h"
 
 static const char *const kinds[] = {"service", "client", "exporter", "other", NULL};
-
-static const struct field id_param[] = {F_ID("id"), F_END};
 
 static const struct field target_body[] = {
     F_ENUM("kind", F_REQ, kinds),
@@ -27,8 +27,7 @@ static const struct field target_body[] = {
 
 static const struct field target_list_params[] = {
     F_ENUM("kind", F_OPT, kinds),
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_PAGING,
     F_END,
 };
 
@@ -46,8 +45,7 @@ static const struct field session_body[] = {
 static const char *const session_states[] = {"active", "closed", "collected", NULL};
 static const struct field session_list_params[] = {
     F_ENUM("state", F_OPT, session_states),
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_PAGING,
     F_END,
 };
 
@@ -55,24 +53,27 @@ static const struct field collect_params[] = {F_ID("id"), F_NUM("step_s", F_OPT,
 static const char *const data_formats[] = {"csv", "json", NULL};
 static const struct field data_params[] = {F_ID("id"), F_ENUM("format", F_OPT, data_formats), F_END};
 
+/* One row per route. */
+/* clang-format off */
 static const struct route routes[] = {
     SYSTEM_ROUTES,
-    {HTTP_GET, "/v1/targets/http_sd", h_targets_http_sd, ROLE_READ, 0, NULL, NULL},
-    {HTTP_GET, "/v1/targets", h_targets_list, ROLE_READ, 0, target_list_params, NULL},
-    {HTTP_POST, "/v1/targets", h_targets_create, ROLE_OPERATE, 16384, NULL, target_body},
-    {HTTP_GET, "/v1/targets/{id}", h_targets_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_DELETE, "/v1/targets/{id}", h_targets_delete, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_GET, "/v1/sessions", h_sessions_list, ROLE_READ, 0, session_list_params, NULL},
-    {HTTP_POST, "/v1/sessions", h_sessions_create, ROLE_OPERATE, 65536, NULL, session_body},
-    {HTTP_GET, "/v1/sessions/{id}", h_sessions_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_POST, "/v1/sessions/{id}/stop", h_sessions_stop, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_DELETE, "/v1/sessions/{id}", h_sessions_delete, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_POST, "/v1/sessions/{id}/collect", h_sessions_collect, ROLE_OPERATE, 0, collect_params, NULL},
-    {HTTP_GET, "/v1/sessions/{id}/data", h_sessions_data, ROLE_READ, 0, data_params, NULL},
-    {HTTP_GET, "/v1/sessions/{id}/summary", h_sessions_summary, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/runs/{id}/energy", h_runs_energy, ROLE_READ, 0, id_param, NULL},
-    {HTTP_POST, "/v1/runs/{id}/energy", h_runs_energy_measure, ROLE_OPERATE, 0, id_param, NULL},
+    {.method = HTTP_GET, .path = "/v1/targets/http_sd", .handler = h_targets_http_sd, .role = ROLE_READ},
+    {.method = HTTP_GET, .path = "/v1/targets", .handler = h_targets_list, .role = ROLE_READ, .params = target_list_params},
+    {.method = HTTP_POST, .path = "/v1/targets", .handler = h_targets_create, .role = ROLE_OPERATE, .body_limit = 16384, .body = target_body},
+    {.method = HTTP_GET, .path = "/v1/targets/{id}", .handler = h_targets_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_DELETE, .path = "/v1/targets/{id}", .handler = h_targets_delete, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/sessions", .handler = h_sessions_list, .role = ROLE_READ, .params = session_list_params},
+    {.method = HTTP_POST, .path = "/v1/sessions", .handler = h_sessions_create, .role = ROLE_OPERATE, .body_limit = 65536, .body = session_body},
+    {.method = HTTP_GET, .path = "/v1/sessions/{id}", .handler = h_sessions_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_POST, .path = "/v1/sessions/{id}/stop", .handler = h_sessions_stop, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_DELETE, .path = "/v1/sessions/{id}", .handler = h_sessions_delete, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_POST, .path = "/v1/sessions/{id}/collect", .handler = h_collect_run, .role = ROLE_OPERATE, .params = collect_params},
+    {.method = HTTP_GET, .path = "/v1/sessions/{id}/data", .handler = h_collect_data, .role = ROLE_READ, .params = data_params},
+    {.method = HTTP_GET, .path = "/v1/sessions/{id}/summary", .handler = h_collect_summary, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}/energy", .handler = h_runs_energy, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_POST, .path = "/v1/runs/{id}/energy", .handler = h_runs_energy_measure, .role = ROLE_OPERATE, .params = fields_id},
 };
+/* clang-format on */
 
 const struct app_def monitoring_app = {
     .name = "monitoring",

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "in.h"
+#include "out.h"
 #include "app.h"
 #include "db.h"
 #include "req.h"
@@ -21,7 +23,7 @@ static enum err need_llm(struct req *r, const struct service *s)
 /* A service answers once its job is running and the agent has its endpoint; llm: only an LLM. */
 static enum err endpoint_of(struct req *r, struct service *s, bool llm)
 {
-    enum err e = services_load(r, req_int(r, "id", 0), s);
+    enum err e = services_load(r, in_int(r->in, K_id, 0), s);
     if (e)
         return e;
     if (llm && (e = need_llm(r, s)))
@@ -31,14 +33,14 @@ static enum err endpoint_of(struct req *r, struct service *s, bool llm)
     return ERR_OK;
 }
 
-enum err h_services_metrics(struct req *r)
+enum err h_dataplane_metrics(struct req *r)
 {
     struct service s;
     enum err e = endpoint_of(r, &s, false);
     return e ? e : tunnel_pass(r, s.host, s.port, "GET", "/metrics", NULL, 0);
 }
 
-enum err h_services_models(struct req *r)
+enum err h_dataplane_models(struct req *r)
 {
     struct service s;
     enum err e = endpoint_of(r, &s, true);
@@ -56,15 +58,13 @@ static enum err prompt(struct req *r, const struct service *s)
     json_t *model = json_object_get(s->config, "model");
     if (!json_object_get(body, "model") && json_is_string(model))
         json_object_set(body, "model", model);
-    char *text = json_dumps(body, JSON_COMPACT);
-    const char *copy = arena_strdup(r->arena, text);
-    free(text);
+    const char *copy = out_text(r->arena, body, JSON_COMPACT);
     if (json_is_true(json_object_get(body, "stream")))
         return tunnel_stream(r, s->host, s->port, "POST", path, copy, strlen(copy));
     return tunnel_pass(r, s->host, s->port, "POST", path, copy, strlen(copy));
 }
 
-enum err h_services_prompt(struct req *r)
+enum err h_dataplane_prompt(struct req *r)
 {
     struct service s;
     enum err e = endpoint_of(r, &s, true);
@@ -88,7 +88,7 @@ static const struct db_stmt st_group =
  * cannot be reached (one that died and was not reconciled yet). */
 static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const struct service *))
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_replicas, params, &res, &r->detail);
     if (e)
@@ -123,12 +123,12 @@ static enum err models(struct req *r, const struct service *s)
     return tunnel_pass(r, s->host, s->port, "GET", "/v1/models", NULL, 0);
 }
 
-enum err h_groups_models(struct req *r)
+enum err h_dataplane_group_models(struct req *r)
 {
     return each_replica(r, models);
 }
 
-enum err h_groups_prompt(struct req *r)
+enum err h_dataplane_group_prompt(struct req *r)
 {
     return each_replica(r, prompt);
 }

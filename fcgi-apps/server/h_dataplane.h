@@ -8,10 +8,10 @@
 
 struct req;
 
-enum err h_services_metrics(struct req *r);
-enum err h_services_models(struct req *r);
-enum err h_services_prompt(struct req *r);
-enum err h_groups_models(struct req *r);
-enum err h_groups_prompt(struct req *r);
+enum err h_dataplane_metrics(struct req *r);
+enum err h_dataplane_models(struct req *r);
+enum err h_dataplane_prompt(struct req *r);
+enum err h_dataplane_group_models(struct req *r);
+enum err h_dataplane_group_prompt(struct req *r);
 
 #endif

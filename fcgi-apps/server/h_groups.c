@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "in.h"
+#include "out.h"
 #include "app.h"
 #include "db.h"
 #include "req.h"
@@ -51,16 +53,14 @@ static enum err cancel_members(struct req *r, const char *id)
 
 enum err h_groups_create(struct req *r)
 {
-    const char *recipe = json_string_value(json_object_get(r->body, "recipe"));
-    json_int_t replicas = json_integer_value(json_object_get(r->body, "replicas"));
-    json_t *params = json_object_get(r->body, "params");
+    const char *recipe = in_str(r->in, K_recipe);
+    int64_t replicas = in_int(r->in, K_replicas, 1);
+    const json_t *params = in_json(r->in, K_params);
     if (!params)
         params = req_own_json(r, json_object());
-    const char *name = json_string_value(json_object_get(r->body, "name"));
-    char *cfg = json_dumps(params, JSON_COMPACT);
-    const char *ins[] = {name ? name : recipe, recipe, arena_printf(r->arena, "%lld", (long long)replicas),
-                         arena_strdup(r->arena, cfg)};
-    free(cfg);
+    const char *name = in_str(r->in, K_name);
+    const char *ins[] = {name ? name : recipe, recipe, arena_i64(r->arena, replicas),
+                         out_text(r->arena, params, JSON_COMPACT)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_insert, ins, &res, &r->detail);
     if (e)
@@ -68,10 +68,9 @@ enum err h_groups_create(struct req *r)
     const char *gid = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
     int64_t group = db_int(res, 0, 0);
     json_t *submit = req_own_json(r, json_object());
-    json_t *tl = json_object_get(r->body, "time_limit");
-    if (tl)
-        json_object_set(submit, "time_limit", tl);
-    for (json_int_t i = 0; i < replicas; i++) {
+    if (in_has(r->in, K_time_limit))
+        json_object_set_new(submit, "time_limit", json_string(in_str(r->in, K_time_limit)));
+    for (int64_t i = 0; i < replicas; i++) {
         int64_t id, job;
         const char *sname = arena_printf(r->arena, "%s-%lld", ins[0], (long long)i);
         if ((e = services_create(r, sname, recipe, params, submit, group, &id, &job))) {
@@ -89,19 +88,19 @@ enum err h_groups_create(struct req *r)
 
 enum err h_groups_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    const char *params[] = {in_text(r->in, K_before_id), in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, params, "groups");
 }
 
 enum err h_groups_get(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, params, 200, ERR_GROUP_NOT_FOUND);
 }
 
 enum err h_groups_delete(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, &st_delete, params, &res, &r->detail);
     if (e)

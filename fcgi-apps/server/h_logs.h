@@ -10,6 +10,6 @@ struct req;
 /* GET /v1/services/{id}/logs?stream=out|err&bytes=N: the agent's answer (job_id, stream, path,
  * size, offset, truncated, text) with service_id. ERR_SERVICE_NOT_FOUND, ERR_SERVICE_NOT_READY for a
  * service without a job, the agent's ERR_JOB_NOT_FOUND, or a cluster error. */
-enum err h_services_logs(struct req *r);
+enum err h_logs_get(struct req *r);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "in.h"
 #include "req.h"
 #include "services.h"
 #include "tunnel.h"
@@ -10,7 +11,7 @@
 /* The service of the route: a qdrant one, running, with its endpoint. */
 static enum err qdrant_of(struct req *r, struct service *s)
 {
-    enum err e = services_load(r, req_int(r, "id", 0), s);
+    enum err e = services_load(r, in_int(r->in, K_id, 0), s);
     if (e)
         return e;
     if (services_kind_llm(s))
@@ -35,35 +36,35 @@ static enum err forward(struct req *r, const char *method, const char *path)
 /* The route's collection path; the name passed its declared pattern, so it needs no escaping. */
 static const char *collection(struct req *r, const char *suffix)
 {
-    return arena_printf(r->arena, "/collections/%s%s", req_str(r, "name"), suffix);
+    return arena_printf(r->arena, "/collections/%s%s", in_str(r->in, K_name), suffix);
 }
 
-enum err h_collections_list(struct req *r)
+enum err h_qdrant_collections_list(struct req *r)
 {
     return forward(r, "GET", "/collections");
 }
 
-enum err h_collections_get(struct req *r)
+enum err h_qdrant_collections_get(struct req *r)
 {
     return forward(r, "GET", collection(r, ""));
 }
 
-enum err h_collections_put(struct req *r)
+enum err h_qdrant_collections_put(struct req *r)
 {
     return forward(r, "PUT", collection(r, ""));
 }
 
-enum err h_collections_delete(struct req *r)
+enum err h_qdrant_collections_delete(struct req *r)
 {
     return forward(r, "DELETE", collection(r, ""));
 }
 
-enum err h_points_upsert(struct req *r)
+enum err h_qdrant_points_upsert(struct req *r)
 {
     return forward(r, "PUT", collection(r, "/points?wait=true"));
 }
 
-enum err h_points_search(struct req *r)
+enum err h_qdrant_points_search(struct req *r)
 {
     return forward(r, "POST", collection(r, "/points/search"));
 }

@@ -10,16 +10,16 @@
 struct req;
 
 /* GET /collections. */
-enum err h_collections_list(struct req *r);
+enum err h_qdrant_collections_list(struct req *r);
 /* GET /collections/{name}. */
-enum err h_collections_get(struct req *r);
+enum err h_qdrant_collections_get(struct req *r);
 /* PUT /collections/{name} with the request's body (Qdrant's create-collection object). */
-enum err h_collections_put(struct req *r);
+enum err h_qdrant_collections_put(struct req *r);
 /* DELETE /collections/{name}. */
-enum err h_collections_delete(struct req *r);
+enum err h_qdrant_collections_delete(struct req *r);
 /* PUT /collections/{name}/points?wait=true with the request's body: answers once the points are stored. */
-enum err h_points_upsert(struct req *r);
+enum err h_qdrant_points_upsert(struct req *r);
 /* POST /collections/{name}/points/search with the request's body. */
-enum err h_points_search(struct req *r);
+enum err h_qdrant_points_search(struct req *r);
 
 #endif

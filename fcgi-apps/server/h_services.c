@@ -2,6 +2,8 @@
  * delete (cancels the job; the row stays, cancelled, for the history). */
 #include "h_services.h"
 
+#include "in.h"
+#include "json_unconst.h"
 #include "db.h"
 #include "req.h"
 #include "rows.h"
@@ -24,50 +26,42 @@ static const struct db_stmt st_get =
 
 enum err h_services_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "state"), req_str(r, "recipe"), req_str(r, "before_id"),
-                            req_int_text(r, "limit", 100)};
+    const char *params[] = {in_text(r->in, K_state), in_text(r->in, K_recipe), in_text(r->in, K_before_id),
+                            in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, params, "services");
 }
 
 enum err h_services_get(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, params, 200, ERR_SERVICE_NOT_FOUND);
 }
 
 /* The agent's submit fields a caller may set besides the recipe and its params. */
-static const char *const submit_fields[] = {"time_limit", "partition", "account", "qos", "nodes", NULL};
+static const enum in_key submit_fields[] = {K_time_limit, K_partition, K_account, K_qos, K_nodes};
 
 /* Body members as the agent's submit request: the declared SLURM fields present in the body. */
 static json_t *submit_extra(struct req *r)
 {
     json_t *s = req_own_json(r, json_object());
-    for (const char *const *f = submit_fields; *f; f++) {
-        json_t *v = json_object_get(r->body, *f);
-        if (v && !json_is_null(v))
-            json_object_set(s, *f, v);
-    }
+    for (size_t i = 0; i < sizeof(submit_fields) / sizeof(submit_fields[0]); i++)
+        if (in_has(r->in, submit_fields[i]))
+            json_object_set(s, in_name(submit_fields[i]), json_unconst(in_json(r->in, submit_fields[i])));
     return s;
 }
 
 enum err h_services_create(struct req *r)
 {
     /* The seed's field names (recipe_name, config) are taken as well. */
-    json_t *recipe = json_object_get(r->body, "recipe");
-    if (!recipe)
-        recipe = json_object_get(r->body, "recipe_name");
+    const char *recipe = in_has(r->in, K_recipe) ? in_str(r->in, K_recipe) : in_str(r->in, K_recipe_name);
     if (!recipe)
         return req_fail(r, ERR_INVALID_INPUT, "field=recipe: is required");
-    json_t *params = json_object_get(r->body, "params");
-    if (!params)
-        params = json_object_get(r->body, "config");
+    const json_t *params = in_has(r->in, K_params) ? in_json(r->in, K_params) : in_json(r->in, K_config);
     if (!params)
         params = req_own_json(r, json_object());
-    const char *name = json_string_value(json_object_get(r->body, "name"));
-    if (!name)
-        name = json_string_value(recipe);
+    const char *name = in_has(r->in, K_name) ? in_str(r->in, K_name) : recipe;
     int64_t id, job_id;
-    enum err e = services_create(r, name, json_string_value(recipe), params, submit_extra(r), 0, &id, &job_id);
+    enum err e = services_create(r, name, recipe, params, submit_extra(r), 0, &id, &job_id);
     if (e)
         return e;
     const char *p[] = {arena_printf(r->arena, "%lld", (long long)id)};
@@ -77,19 +71,19 @@ enum err h_services_create(struct req *r)
 enum err h_services_delete(struct req *r)
 {
     struct service s;
-    enum err e = services_load(r, req_int(r, "id", 0), &s);
+    enum err e = services_load(r, in_int(r->in, K_id, 0), &s);
     if (e)
         return e;
     if ((e = services_cancel(r, &s)))
         return e;
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND);
 }
 
 enum err h_services_status(struct req *r)
 {
     struct service s;
-    enum err e = services_load(r, req_int(r, "id", 0), &s);
+    enum err e = services_load(r, in_int(r->in, K_id, 0), &s);
     if (e)
         return e;
     json_t *job = NULL;
@@ -105,11 +99,11 @@ enum err h_services_status(struct req *r)
                        ? req_fail(r, ERR_AGENT_FAILED, "the job's status does not fit: %s", r->detail)
                        : e;
     }
-    const char *p[] = {req_str(r, "id")};
+    const char *p[] = {in_text(r->in, K_id)};
     if ((e = rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND)))
         return e;
     /* The row as stored, with the job as SLURM reports it now. */
     json_t *row = req_own_json(r, json_loadb(r->reply.body.data, r->reply.body.len, 0, NULL));
     json_object_set(row, "job", job ? job : json_null());
-    return reply_json(r, 200, json_incref(row));
+    return reply_json(r, 200, row);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "in.h"
 #include "app.h"
 #include "auth.h"
 #include "db.h"
@@ -12,18 +13,18 @@
 
 enum err h_tokens_create(struct req *r)
 {
-    const char *name = json_string_value(json_object_get(r->body, "name"));
-    int role = auth_role_parse(json_string_value(json_object_get(r->body, "role")));
-    json_int_t expires = json_integer_value(json_object_get(r->body, "expires_in_s"));
+    const char *name = in_str(r->in, K_name);
+    int role = auth_role_parse(in_str(r->in, K_role));
+    int64_t expires = in_int(r->in, K_expires_in_s, 0);
     char token[AUTH_TOKEN_LEN + 1];
     int64_t id;
     enum err e = auth_token_create(r->app, r->arena, name, (enum role)role, expires, token, &id);
     if (e)
         return req_fail(r, e, "the token could not be stored");
     return reply_json(r, 201,
-                      json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "role",
-                                auth_role_name((enum role)role), "token", token, "note",
-                                "Shown once: only its hash is kept."));
+                      req_own_json(r, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "role",
+                                                auth_role_name((enum role)role), "token", token, "note",
+                                                "Shown once: only its hash is kept.")));
 }
 
 static const struct db_stmt st_list =
@@ -34,7 +35,7 @@ static const struct db_stmt st_list =
 
 enum err h_tokens_list(struct req *r)
 {
-    const char *params[] = {req_str(r, "before_id"), req_int_text(r, "limit", 100)};
+    const char *params[] = {in_text(r->in, K_before_id), in_int_text(r->in, K_limit, 100)};
     return rows_list(r, &st_list, params, "tokens");
 }
 
@@ -46,7 +47,7 @@ static const struct db_stmt st_revoke = DB_STMT(
 
 enum err h_tokens_revoke(struct req *r)
 {
-    const char *params[] = {req_str(r, "id")};
+    const char *params[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_revoke, params, 200, ERR_TOKEN_NOT_FOUND);
 }
 

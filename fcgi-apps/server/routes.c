@@ -1,6 +1,8 @@
 /* routes: every route of aifb-server, with its role, body limit and declared inputs. */
 #include "routes.h"
 
+#include "fields.h"
+
 #include "slurm_opts.h"
 
 #include "h_dataplane.h"
@@ -16,7 +18,6 @@
 #include "services.h"
 
 static const char *const roles[] = {"read", "operate", "admin", NULL};
-static const struct field id_param[] = {F_ID("id"), F_END};
 
 static const struct field token_body[] = {
     F_STR("name", F_REQ, 1, 64, "^[A-Za-z0-9][A-Za-z0-9 ._@-]*$"),
@@ -25,11 +26,7 @@ static const struct field token_body[] = {
     F_END,
 };
 
-static const struct field list_params[] = {
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
-    F_END,
-};
+static const struct field list_params[] = {F_PAGING, F_END};
 
 #define RECIPE_PATTERN "^[a-z0-9][a-z0-9_-]{0,63}$"
 #define NAME_PATTERN "^[A-Za-z0-9][A-Za-z0-9 ._@:-]*$"
@@ -66,8 +63,7 @@ static const struct field group_body[] = {
 static const struct field service_list_params[] = {
     F_ENUM("state", F_OPT, job_state_names),
     F_STR("recipe", F_OPT, 1, 64, "^[a-z0-9][a-z0-9_-]*$"),
-    F_INT("limit", F_OPT, 1, 1000),
-    F_INT("before_id", F_OPT, 1, INT64_MAX),
+    F_PAGING,
     F_END,
 };
 
@@ -82,41 +78,41 @@ static const struct field logs_params[] = {
 #define COLLECTION_PATTERN "^[A-Za-z0-9_-]{1,255}$"
 static const struct field collection_params[] = {F_ID("id"), F_STR("name", F_REQ, 1, 255, COLLECTION_PATTERN), F_END};
 
+/* One row per route. */
+/* clang-format off */
 static const struct route routes[] = {
     SYSTEM_ROUTES,
-    {HTTP_GET, "/v1/services", h_services_list, ROLE_READ, 0, service_list_params, NULL},
-    {HTTP_POST, "/v1/services", h_services_create, ROLE_OPERATE, 65536, NULL, service_body},
-    {HTTP_GET, "/v1/services/{id}", h_services_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_DELETE, "/v1/services/{id}", h_services_delete, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_GET, "/v1/services/{id}/status", h_services_status, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/services/{id}/metrics", h_services_metrics, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/services/{id}/models", h_services_models, ROLE_READ, 0, id_param, NULL},
+    {.method = HTTP_GET, .path = "/v1/services", .handler = h_services_list, .role = ROLE_READ, .params = service_list_params},
+    {.method = HTTP_POST, .path = "/v1/services", .handler = h_services_create, .role = ROLE_OPERATE, .body_limit = 65536, .body = service_body},
+    {.method = HTTP_GET, .path = "/v1/services/{id}", .handler = h_services_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_DELETE, .path = "/v1/services/{id}", .handler = h_services_delete, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/status", .handler = h_services_status, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/metrics", .handler = h_dataplane_metrics, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/models", .handler = h_dataplane_models, .role = ROLE_READ, .params = fields_id},
     /* The body is an OpenAI completions or chat request, passed to the service, which checks it. */
-    {HTTP_POST, "/v1/services/{id}/prompt", h_services_prompt, ROLE_OPERATE, 1 << 20, id_param, NULL},
-    {HTTP_GET, "/v1/services/{id}/logs", h_services_logs, ROLE_READ, 0, logs_params, NULL},
+    {.method = HTTP_POST, .path = "/v1/services/{id}/prompt", .handler = h_dataplane_prompt, .role = ROLE_OPERATE, .body_limit = 1 << 20, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/logs", .handler = h_logs_get, .role = ROLE_READ, .params = logs_params},
     /* Qdrant's REST API of a vector-db service; the bodies are Qdrant's objects, which it checks. */
-    {HTTP_GET, "/v1/services/{id}/collections", h_collections_list, ROLE_READ, 0, id_param, NULL},
-    {HTTP_GET, "/v1/services/{id}/collections/{name}", h_collections_get, ROLE_READ, 0, collection_params, NULL},
-    {HTTP_PUT, "/v1/services/{id}/collections/{name}", h_collections_put, ROLE_OPERATE, 65536, collection_params, NULL},
-    {HTTP_DELETE, "/v1/services/{id}/collections/{name}", h_collections_delete, ROLE_OPERATE, 0, collection_params,
-     NULL},
-    {HTTP_PUT, "/v1/services/{id}/collections/{name}/points", h_points_upsert, ROLE_OPERATE, 16 << 20,
-     collection_params, NULL},
-    {HTTP_POST, "/v1/services/{id}/collections/{name}/points/search", h_points_search, ROLE_READ, 1 << 20,
-     collection_params, NULL},
-    {HTTP_GET, "/v1/service-groups", h_groups_list, ROLE_READ, 0, list_params, NULL},
-    {HTTP_POST, "/v1/service-groups", h_groups_create, ROLE_OPERATE, 65536, NULL, group_body},
-    {HTTP_GET, "/v1/service-groups/{id}", h_groups_get, ROLE_READ, 0, id_param, NULL},
-    {HTTP_DELETE, "/v1/service-groups/{id}", h_groups_delete, ROLE_OPERATE, 0, id_param, NULL},
-    {HTTP_GET, "/v1/service-groups/{id}/models", h_groups_models, ROLE_READ, 0, id_param, NULL},
-    {HTTP_POST, "/v1/service-groups/{id}/prompt", h_groups_prompt, ROLE_OPERATE, 1 << 20, id_param, NULL},
-    {HTTP_GET, "/v1/recipes", h_recipes_list, ROLE_READ, 0, NULL, NULL},
-    {HTTP_GET, "/v1/recipes/{name}", h_recipes_get, ROLE_READ, 0, name_param, NULL},
-    {HTTP_GET, "/v1/targets", h_targets_get, ROLE_READ, 0, NULL, NULL},
-    {HTTP_GET, "/v1/tokens", h_tokens_list, ROLE_ADMIN, 0, list_params, NULL},
-    {HTTP_POST, "/v1/tokens", h_tokens_create, ROLE_ADMIN, 4096, NULL, token_body},
-    {HTTP_DELETE, "/v1/tokens/{id}", h_tokens_revoke, ROLE_ADMIN, 0, id_param, NULL},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/collections", .handler = h_qdrant_collections_list, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/services/{id}/collections/{name}", .handler = h_qdrant_collections_get, .role = ROLE_READ, .params = collection_params},
+    {.method = HTTP_PUT, .path = "/v1/services/{id}/collections/{name}", .handler = h_qdrant_collections_put, .role = ROLE_OPERATE, .body_limit = 65536, .params = collection_params},
+    {.method = HTTP_DELETE, .path = "/v1/services/{id}/collections/{name}", .handler = h_qdrant_collections_delete, .role = ROLE_OPERATE, .params = collection_params},
+    {.method = HTTP_PUT, .path = "/v1/services/{id}/collections/{name}/points", .handler = h_qdrant_points_upsert, .role = ROLE_OPERATE, .body_limit = 16 << 20, .params = collection_params},
+    {.method = HTTP_POST, .path = "/v1/services/{id}/collections/{name}/points/search", .handler = h_qdrant_points_search, .role = ROLE_READ, .body_limit = 1 << 20, .params = collection_params},
+    {.method = HTTP_GET, .path = "/v1/service-groups", .handler = h_groups_list, .role = ROLE_READ, .params = list_params},
+    {.method = HTTP_POST, .path = "/v1/service-groups", .handler = h_groups_create, .role = ROLE_OPERATE, .body_limit = 65536, .body = group_body},
+    {.method = HTTP_GET, .path = "/v1/service-groups/{id}", .handler = h_groups_get, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_DELETE, .path = "/v1/service-groups/{id}", .handler = h_groups_delete, .role = ROLE_OPERATE, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/service-groups/{id}/models", .handler = h_dataplane_group_models, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_POST, .path = "/v1/service-groups/{id}/prompt", .handler = h_dataplane_group_prompt, .role = ROLE_OPERATE, .body_limit = 1 << 20, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/recipes", .handler = h_recipes_list, .role = ROLE_READ},
+    {.method = HTTP_GET, .path = "/v1/recipes/{name}", .handler = h_recipes_get, .role = ROLE_READ, .params = name_param},
+    {.method = HTTP_GET, .path = "/v1/targets", .handler = h_targets_get, .role = ROLE_READ},
+    {.method = HTTP_GET, .path = "/v1/tokens", .handler = h_tokens_list, .role = ROLE_ADMIN, .params = list_params},
+    {.method = HTTP_POST, .path = "/v1/tokens", .handler = h_tokens_create, .role = ROLE_ADMIN, .body_limit = 4096, .body = token_body},
+    {.method = HTTP_DELETE, .path = "/v1/tokens/{id}", .handler = h_tokens_revoke, .role = ROLE_ADMIN, .params = fields_id},
 };
+/* clang-format on */
 
 const struct app_def server_app = {
     .name = "server",

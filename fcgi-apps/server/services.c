@@ -8,7 +8,9 @@
 #include "app.h"
 #include "db.h"
 #include "job_state.h"
+#include "json_unconst.h"
 #include "log.h"
+#include "out.h"
 #include "remote.h"
 #include "req.h"
 #include "submit.h"
@@ -58,7 +60,7 @@ static const struct db_stmt st_set_job =
 /* What the row's submit needs beyond its statements. */
 struct create_ctx {
     const char *recipe;
-    json_t *params, *submit;
+    const json_t *params, *submit;
 };
 
 /* The agent's submit request: the handler's extra fields, the recipe and the params (the job's
@@ -69,7 +71,7 @@ static json_t *submit_request(struct req *r, void *ctx, int64_t id)
     const struct create_ctx *c = ctx;
     json_t *in = req_own_json(r, c->submit ? json_deep_copy(c->submit) : json_object());
     json_object_set_new(in, "recipe", json_string(c->recipe));
-    json_object_set(in, "params", c->params);
+    json_object_set(in, "params", json_unconst(c->params));
     json_object_set_new(in, "kinds", json_pack("[s, s]", "llm", "vector-db"));
     return in;
 }
@@ -83,13 +85,11 @@ static const char *const *set_args(struct req *r, void *ctx, int64_t id, int64_t
     return p;
 }
 
-enum err services_create(struct req *r, const char *name, const char *recipe, json_t *params, json_t *submit,
-                         int64_t group_id, int64_t *id, int64_t *job_id)
+enum err services_create(struct req *r, const char *name, const char *recipe, const json_t *params,
+                         const json_t *submit, int64_t group_id, int64_t *id, int64_t *job_id)
 {
-    char *cfg = json_dumps(params, JSON_COMPACT);
-    const char *ins[] = {name, recipe, arena_strdup(r->arena, cfg),
-                         group_id ? arena_printf(r->arena, "%lld", (long long)group_id) : NULL};
-    free(cfg);
+    const char *ins[] = {name, recipe, out_text(r->arena, params, JSON_COMPACT),
+                         group_id ? arena_i64(r->arena, group_id) : NULL};
     struct create_ctx c = {recipe, params, submit};
     const struct submit s = {"svc", &st_insert, ins, submit_request, &st_set_job, set_args, &c};
     enum err e = submit_job(r, &s, id, job_id);

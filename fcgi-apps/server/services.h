@@ -35,8 +35,8 @@ enum err services_load(struct req *r, int64_t id, struct service *s);
 /* Creates a service row and submits its job, all or nothing: the row is only kept if sbatch took
  * the job. recipe, params (an object, borrowed) and submit (extra agent submit fields, borrowed)
  * come validated from the handler; group_id 0 for none. On ERR_OK *id and *job_id are set. */
-enum err services_create(struct req *r, const char *name, const char *recipe, json_t *params, json_t *submit,
-                         int64_t group_id, int64_t *id, int64_t *job_id);
+enum err services_create(struct req *r, const char *name, const char *recipe, const json_t *params,
+                         const json_t *submit, int64_t group_id, int64_t *id, int64_t *job_id);
 
 /* Writes the agent's status of one job (an object of its `status` answer) to service id: state,
  * node, endpoint, and an event when the state changed. A terminal state is never left. */

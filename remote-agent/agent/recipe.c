@@ -234,7 +234,7 @@ static enum err check_items(struct arena *a, const struct recipe_param *p, const
     json_array_foreach(arr, i, s)
     {
         struct field f = p->item;
-        struct param out;
+        struct slot out;
         f.name = arena_printf(a, "%s%s%s[%zu]", prefix, *prefix ? "." : "", p->name, i);
         if (!json_is_string(s)) {
             *detail = arena_printf(a, "field=%s: must be a string", f.name);

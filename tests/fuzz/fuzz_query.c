@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *detail;
     if (input_query(qs, a, &pairs, &n, &detail) == ERR_OK) {
         for (size_t i = 0; i < n; i++) {
-            struct param p;
+            struct slot p;
             input_scalar(&limit, pairs[i].value, &p, a, &detail);
             input_scalar(&name, pairs[i].value, &p, a, &detail);
         }

@@ -36,6 +36,21 @@ static struct {
 
 static int lookups;
 
+/* The slot the dispatcher filled for name (the handlers of this table use names that are not the
+ * apps' keys; in.c's typed reads are tested in test_in.c). */
+static const struct slot *slot(const struct req *r, const char *name)
+{
+    const struct slot *s = input_find(r->in, name);
+    ck_assert_msg(s != NULL, "%s is not declared", name);
+    return s;
+}
+
+static int64_t slot_int(const struct req *r, const char *name, int64_t def)
+{
+    const struct slot *s = slot(r, name);
+    return s->set ? s->i : def;
+}
+
 static void saw(struct req *r)
 {
     seen.calls++;
@@ -47,40 +62,39 @@ static void saw(struct req *r)
 static enum err h_items_list(struct req *r)
 {
     saw(r);
-    seen.limit = req_int(r, "limit", 20);
-    seen.verbose = req_bool(r, "verbose", false);
-    return reply_json(r, 200, json_pack("{s:I}", "limit", (json_int_t)seen.limit));
+    seen.limit = slot_int(r, "limit", 20);
+    seen.verbose = slot(r, "verbose")->set && slot(r, "verbose")->b;
+    return reply_json(r, 200, req_own_json(r, json_pack("{s:I}", "limit", (json_int_t)seen.limit)));
 }
 
 static enum err h_items_create(struct req *r)
 {
     saw(r);
-    json_t *name = json_object_get(r->body, "name");
-    seen.name = arena_strdup(r->arena, json_string_value(name));
-    seen.size = json_integer_value(json_object_get(r->body, "size"));
-    return reply_json(r, 201, json_pack("{s:s}", "name", seen.name));
+    seen.name = arena_strdup(r->arena, slot(r, "name")->raw);
+    seen.size = slot_int(r, "size", 0);
+    return reply_json(r, 201, req_own_json(r, json_pack("{s:s}", "name", seen.name)));
 }
 
 static enum err h_items_get(struct req *r)
 {
     saw(r);
-    seen.id = req_int(r, "id", -1);
-    seen.id_raw = req_str(r, "id");
-    seen.limit = req_int(r, "limit", 20);
-    return reply_json(r, 200, json_pack("{s:I}", "id", (json_int_t)seen.id));
+    seen.id = slot_int(r, "id", -1);
+    seen.id_raw = slot(r, "id")->raw;
+    seen.limit = slot_int(r, "limit", 20);
+    return reply_json(r, 200, req_own_json(r, json_pack("{s:I}", "id", (json_int_t)seen.id)));
 }
 
 static enum err h_items_delete(struct req *r)
 {
     saw(r);
-    seen.id = req_int(r, "id", -1);
+    seen.id = slot_int(r, "id", -1);
     return ERR_OK;
 }
 
 static enum err h_fail(struct req *r)
 {
     saw(r);
-    return req_fail(r, ERR_SERVICE_NOT_FOUND, "id=%lld", (long long)req_int(r, "id", 0));
+    return req_fail(r, ERR_SERVICE_NOT_FOUND, "id=%lld", (long long)slot_int(r, "id", 0));
 }
 
 static enum err h_ping(struct req *r)
@@ -92,7 +106,7 @@ static enum err h_ping(struct req *r)
 static enum err h_echo(struct req *r)
 {
     saw(r);
-    return reply_json(r, 200, json_incref(r->body));
+    return reply_json(r, 200, r->body);
 }
 
 static const struct field list_params[] = {F_INT("limit", F_OPT, 1, 100), F_BOOL("verbose", F_OPT), F_END};
@@ -105,13 +119,28 @@ static const struct field create_body[] = {F_STR("name", F_REQ, 1, 16, "^[a-z]+$
 enum { R_LIST, R_CREATE, R_GET, R_DELETE, R_FAIL, R_PING, R_ECHO, NROUTES };
 
 static const struct route routes[] = {
-    [R_LIST] = {HTTP_GET, "/v1/items", h_items_list, ROLE_PUBLIC, 0, list_params, NULL},
-    [R_CREATE] = {HTTP_POST, "/v1/items", h_items_create, ROLE_OPERATE, 64, NULL, create_body},
-    [R_GET] = {HTTP_GET, "/v1/items/{id}", h_items_get, ROLE_READ, 0, item_params, NULL},
-    [R_DELETE] = {HTTP_DELETE, "/v1/items/{id}", h_items_delete, ROLE_OPERATE, 0, id_params, NULL},
-    [R_FAIL] = {HTTP_GET, "/v1/fail/{id}", h_fail, ROLE_PUBLIC, 0, id_params, NULL},
-    [R_PING] = {HTTP_GET, "/v1/ping", h_ping, ROLE_PUBLIC, 0, NULL, NULL},
-    [R_ECHO] = {HTTP_POST, "/v1/echo", h_echo, ROLE_PUBLIC, 64, NULL, NULL},
+    [R_LIST] =
+        {.method = HTTP_GET, .path = "/v1/items", .handler = h_items_list, .role = ROLE_PUBLIC, .params = list_params},
+    [R_CREATE] = {.method = HTTP_POST,
+                  .path = "/v1/items",
+                  .handler = h_items_create,
+                  .role = ROLE_OPERATE,
+                  .body_limit = 64,
+                  .body = create_body},
+    [R_GET] = {.method = HTTP_GET,
+               .path = "/v1/items/{id}",
+               .handler = h_items_get,
+               .role = ROLE_READ,
+               .params = item_params},
+    [R_DELETE] = {.method = HTTP_DELETE,
+                  .path = "/v1/items/{id}",
+                  .handler = h_items_delete,
+                  .role = ROLE_OPERATE,
+                  .params = id_params},
+    [R_FAIL] =
+        {.method = HTTP_GET, .path = "/v1/fail/{id}", .handler = h_fail, .role = ROLE_PUBLIC, .params = id_params},
+    [R_PING] = {.method = HTTP_GET, .path = "/v1/ping", .handler = h_ping, .role = ROLE_PUBLIC},
+    [R_ECHO] = {.method = HTTP_POST, .path = "/v1/echo", .handler = h_echo, .role = ROLE_PUBLIC, .body_limit = 64},
 };
 
 static const struct app_def def = {.name = "test", .table = {"/api/test", routes, NROUTES}};

@@ -12,7 +12,7 @@
 
 static struct arena *arena;
 static const char *detail;
-static struct param p;
+static struct slot p;
 
 static void setup(void)
 {
@@ -36,7 +36,7 @@ static void scalar_ok(const struct field *f, const char *raw)
 {
     enum err e = scalar(f, raw);
     ck_assert_msg(e == ERR_OK, "%s='%s' refused: %s", f->name, raw, detail ? detail : "(no detail)");
-    ck_assert_str_eq(p.name, f->name);
+    ck_assert_ptr_eq(p.decl, f);
     ck_assert_str_eq(p.raw, raw);
 }
 

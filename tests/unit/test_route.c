@@ -101,12 +101,17 @@ static enum err h_dummy(struct req *r)
 static const struct field id_params[] = {F_ID("id"), F_END};
 
 static const struct route routes[] = {
-    {HTTP_GET, "/v1/health", h_dummy, ROLE_PUBLIC, 0, NULL, NULL},
-    {HTTP_GET, "/v1/services", h_dummy, ROLE_READ, 0, NULL, NULL},
-    {HTTP_POST, "/v1/services", h_dummy, ROLE_OPERATE, 1024, NULL, NULL},
-    {HTTP_GET, "/v1/services/{id}", h_dummy, ROLE_READ, 0, id_params, NULL},
-    {HTTP_DELETE, "/v1/services/{id}", h_dummy, ROLE_OPERATE, 0, id_params, NULL},
-    {HTTP_PUT, "/v1/things/{id}", h_dummy, ROLE_OPERATE, 1024, id_params, NULL},
+    {.method = HTTP_GET, .path = "/v1/health", .handler = h_dummy, .role = ROLE_PUBLIC},
+    {.method = HTTP_GET, .path = "/v1/services", .handler = h_dummy, .role = ROLE_READ},
+    {.method = HTTP_POST, .path = "/v1/services", .handler = h_dummy, .role = ROLE_OPERATE, .body_limit = 1024},
+    {.method = HTTP_GET, .path = "/v1/services/{id}", .handler = h_dummy, .role = ROLE_READ, .params = id_params},
+    {.method = HTTP_DELETE, .path = "/v1/services/{id}", .handler = h_dummy, .role = ROLE_OPERATE, .params = id_params},
+    {.method = HTTP_PUT,
+     .path = "/v1/things/{id}",
+     .handler = h_dummy,
+     .role = ROLE_OPERATE,
+     .body_limit = 1024,
+     .params = id_params},
 };
 static const struct route_table table = {"/api/server", routes, sizeof(routes) / sizeof(routes[0])};
 
@@ -242,10 +247,11 @@ END_TEST
 START_TEST(test_check_undeclared_param)
 {
     static const struct field other[] = {F_ID("other"), F_END};
-    const struct route r[] = {{HTTP_GET, "/v1/x/{id}", h_dummy, ROLE_READ, 0, other, NULL}};
+    const struct route r[] = {
+        {.method = HTTP_GET, .path = "/v1/x/{id}", .handler = h_dummy, .role = ROLE_READ, .params = other}};
     ck_assert_int_eq(check_table(r, 1), -1);
     ck_assert_msg(strstr(errbuf, "id") != NULL, "error is '%s'", errbuf);
-    const struct route r2[] = {{HTTP_GET, "/v1/x/{id}", h_dummy, ROLE_READ, 0, NULL, NULL}};
+    const struct route r2[] = {{.method = HTTP_GET, .path = "/v1/x/{id}", .handler = h_dummy, .role = ROLE_READ}};
     ck_assert_int_eq(check_table(r2, 1), -1);
 }
 END_TEST
@@ -253,7 +259,8 @@ END_TEST
 START_TEST(test_check_optional_path_param)
 {
     static const struct field opt[] = {F_INT("id", F_OPT, 1, 10), F_END};
-    const struct route r[] = {{HTTP_GET, "/v1/x/{id}", h_dummy, ROLE_READ, 0, opt, NULL}};
+    const struct route r[] = {
+        {.method = HTTP_GET, .path = "/v1/x/{id}", .handler = h_dummy, .role = ROLE_READ, .params = opt}};
     ck_assert_int_eq(check_table(r, 1), -1);
 }
 END_TEST
@@ -261,18 +268,29 @@ END_TEST
 START_TEST(test_check_bad_pattern)
 {
     static const struct field bad_param[] = {F_STR("q", F_OPT, 0, 10, "[a-"), F_END};
-    const struct route r[] = {{HTTP_GET, "/v1/x", h_dummy, ROLE_READ, 0, bad_param, NULL}};
+    const struct route r[] = {
+        {.method = HTTP_GET, .path = "/v1/x", .handler = h_dummy, .role = ROLE_READ, .params = bad_param}};
     ck_assert_int_eq(check_table(r, 1), -1);
     ck_assert_msg(strstr(errbuf, "q") && strstr(errbuf, "pattern"), "error is '%s'", errbuf);
 
     static const struct field inner[] = {F_STR("name", F_REQ, 1, 10, "(unclosed"), F_END};
     static const struct field body[] = {F_OBJ("outer", F_OPT, inner), F_END};
-    const struct route r2[] = {{HTTP_POST, "/v1/x", h_dummy, ROLE_OPERATE, 1024, NULL, body}};
+    const struct route r2[] = {{.method = HTTP_POST,
+                                .path = "/v1/x",
+                                .handler = h_dummy,
+                                .role = ROLE_OPERATE,
+                                .body_limit = 1024,
+                                .body = body}};
     ck_assert_int_eq(check_table(r2, 1), -1);
     ck_assert_msg(strstr(errbuf, "name") != NULL, "error is '%s'", errbuf);
 
     static const struct field map[] = {F_MAP("labels", F_OPT, 8, "([a-z]"), F_END};
-    const struct route r3[] = {{HTTP_POST, "/v1/x", h_dummy, ROLE_OPERATE, 1024, NULL, map}};
+    const struct route r3[] = {{.method = HTTP_POST,
+                                .path = "/v1/x",
+                                .handler = h_dummy,
+                                .role = ROLE_OPERATE,
+                                .body_limit = 1024,
+                                .body = map}};
     ck_assert_int_eq(check_table(r3, 1), -1);
 }
 END_TEST
@@ -280,9 +298,9 @@ END_TEST
 START_TEST(test_check_duplicate)
 {
     const struct route r[] = {
-        {HTTP_GET, "/v1/x", h_dummy, ROLE_READ, 0, NULL, NULL},
-        {HTTP_POST, "/v1/x", h_dummy, ROLE_READ, 0, NULL, NULL},
-        {HTTP_GET, "/v1/x", h_dummy, ROLE_READ, 0, NULL, NULL},
+        {.method = HTTP_GET, .path = "/v1/x", .handler = h_dummy, .role = ROLE_READ},
+        {.method = HTTP_POST, .path = "/v1/x", .handler = h_dummy, .role = ROLE_READ},
+        {.method = HTTP_GET, .path = "/v1/x", .handler = h_dummy, .role = ROLE_READ},
     };
     ck_assert_int_eq(check_table(r, 2), 0);
     ck_assert_int_eq(check_table(r, 3), -1);
@@ -293,12 +311,14 @@ END_TEST
 START_TEST(test_check_other_mistakes)
 {
     static const struct field body[] = {F_STR("name", F_REQ, 1, 10, NULL), F_END};
-    const struct route no_limit[] = {{HTTP_POST, "/v1/x", h_dummy, ROLE_OPERATE, 0, NULL, body}};
+    const struct route no_limit[] = {
+        {.method = HTTP_POST, .path = "/v1/x", .handler = h_dummy, .role = ROLE_OPERATE, .body = body}};
     ck_assert_int_eq(check_table(no_limit, 1), -1);
-    const struct route no_handler[] = {{HTTP_GET, "/v1/x", NULL, ROLE_READ, 0, NULL, NULL}};
+    const struct route no_handler[] = {{.method = HTTP_GET, .path = "/v1/x", .handler = NULL, .role = ROLE_READ}};
     ck_assert_int_eq(check_table(no_handler, 1), -1);
     static const struct field no_values[] = {{.name = "kind", .type = FIELD_ENUM}, F_END};
-    const struct route enum_route[] = {{HTTP_GET, "/v1/x", h_dummy, ROLE_READ, 0, no_values, NULL}};
+    const struct route enum_route[] = {
+        {.method = HTTP_GET, .path = "/v1/x", .handler = h_dummy, .role = ROLE_READ, .params = no_values}};
     ck_assert_int_eq(check_table(enum_route, 1), -1);
 }
 END_TEST
