@@ -1,35 +1,15 @@
-/* stream: an answer of an OpenAI-compatible server read as it arrives. The first half is the JSON
- * scanner of the chunks (validating, no allocation, jansson's rules), the second the SSE framing and
- * the verdict. The fuzz harness holds the scanner to jansson's verdict and values. */
+/* stream: an answer of an OpenAI-compatible server read as it arrives: what its JSON chunks say (the
+ * members that matter, read with jscan's validating scanner), the SSE framing, and the verdict. The
+ * fuzz harness holds stream_scan to jansson's verdict and values. */
 #include "stream.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* ---- the JSON scanner ---- */
+#include "jscan.h"
 
-struct scan {
-    const unsigned char *p, *end;
-};
-
-/* A string as scanned: its raw bytes between the quotes, whether any escape is in them, and the
- * length it decodes to. */
-struct str {
-    const unsigned char *raw;
-    size_t raw_len;
-    bool escaped;
-    int64_t len;
-};
-
-enum vtype { V_NULL, V_BOOL, V_INT, V_REAL, V_STRING, V_ARRAY, V_OBJECT };
-
-struct val {
-    enum vtype type;
-    int64_t i;    /* V_INT */
-    struct str s; /* V_STRING */
-};
+/* ---- what a chunk says ---- */
 
 /* The facts of choices[0]'s members that carry text: -1 absent or not a string, else decoded bytes. */
 struct texts {
@@ -45,465 +25,118 @@ struct facts {
     int64_t error_code;      /* "error"."code" */
 };
 
-static void skip_ws(struct scan *sc)
+static int64_t string_len_or_none(const struct jscan_val *v)
 {
-    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
-        sc->p++;
-}
-
-static int hex4(const unsigned char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = p[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* The UTF-8 sequence at p (at most n bytes) as jansson checks it: its length, or 0 when invalid
- * (overlong forms, surrogates, past U+10FFFF, a bad continuation byte). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len;
-    unsigned v;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (len > n)
-        return 0;
-    v = c & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
-    for (size_t i = 1; i < len; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3Fu);
-    }
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (len == 3 && v < 0x800) || (len == 4 && v < 0x10000))
-        return 0;
-    return len;
-}
-
-/* A \u escape at p (after the backslash, at most n bytes): its code point's UTF-8 bytes in *bytes
- * and the escape's length, or 0 when invalid (bad hex, lone surrogate, \u0000). */
-static size_t unicode_escape(const unsigned char *p, size_t n, int64_t *bytes)
-{
-    if (n < 5)
-        return 0;
-    int v = hex4(p + 1);
-    if (v <= 0 || (v >= 0xDC00 && v <= 0xDFFF))
-        return 0;
-    if (v >= 0xD800 && v <= 0xDBFF) {
-        if (n < 11 || p[5] != '\\' || p[6] != 'u')
-            return 0;
-        int lo = hex4(p + 7);
-        if (lo < 0xDC00 || lo > 0xDFFF)
-            return 0;
-        *bytes = 4;
-        return 11;
-    }
-    *bytes = v < 0x80 ? 1 : v < 0x800 ? 2 : 3;
-    return 5;
-}
-
-/* A string, the opening quote at sc->p. Returns 0 or -1. */
-static int scan_string(struct scan *sc, struct str *s)
-{
-    const unsigned char *p = sc->p + 1, *end = sc->end;
-    *s = (struct str){.raw = p};
-    while (p < end) {
-        unsigned c = *p;
-        if (c == '"') {
-            s->raw_len = (size_t)(p - s->raw);
-            sc->p = p + 1;
-            return 0;
-        }
-        if (c < 0x20)
-            return -1;
-        if (c == '\\') {
-            size_t k = 2;
-            int64_t bytes = 1;
-            s->escaped = true;
-            if (p + 1 >= end)
-                return -1;
-            if (p[1] == 'u')
-                k = unicode_escape(p + 1, (size_t)(end - p - 1), &bytes) + 1;
-            else if (!strchr("\"\\/bfnrt", p[1]) || p[1] == '\0')
-                return -1;
-            if (k == 1)
-                return -1;
-            p += k;
-            s->len += bytes;
-            continue;
-        }
-        size_t k = c < 0x80 ? 1 : utf8_len(p, (size_t)(end - p));
-        if (k == 0)
-            return -1;
-        p += k;
-        s->len += (int64_t)k;
-    }
-    return -1;
-}
-
-/* Whether the scanned string s equals the ASCII name (escapes decoded). */
-static bool str_is(const struct str *s, const char *name)
-{
-    size_t n = strlen(name);
-    if (!s->escaped)
-        return s->raw_len == n && memcmp(s->raw, name, n) == 0;
-    const unsigned char *p = s->raw, *end = s->raw + s->raw_len;
-    size_t i = 0;
-    while (p < end) {
-        int c = *p++;
-        if (c == '\\') {
-            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-            if (*p == 'u') {
-                c = hex4(p + 1); /* scanned already: valid; a surrogate pair never matches ASCII */
-                p += c >= 0xD800 && c <= 0xDBFF ? 11 : 5;
-            } else {
-                c = to[strchr(from, *p) - from];
-                p++;
-            }
-        }
-        if (i >= n || c != (unsigned char)name[i])
-            return false;
-        i++;
-    }
-    return i == n;
-}
-
-/* Whether v (known to be in range) is the value of an integer token; jansson's strtoll. */
-static int scan_int(const unsigned char *p, const unsigned char *end, int64_t *out)
-{
-    bool neg = *p == '-';
-    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (p += neg; p < end; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (limit - d) / 10)
-            return -1; /* jansson: "too big integer" */
-        v = v * 10 + d;
-    }
-    *out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
-    return 0;
-}
-
-/* Whether the real token p[0..n) overflows a double (jansson refuses that, not underflow). Without
- * an exponent and with at most 308 digits before the point it cannot. */
-static bool real_overflows(const unsigned char *p, size_t n, bool has_exp, size_t int_digits)
-{
-    if (!has_exp && int_digits <= 308)
-        return false;
-    char small[64], *copy = n < sizeof(small) ? small : malloc(n + 1);
-    if (!copy)
-        return true;
-    memcpy(copy, p, n);
-    copy[n] = '\0';
-    char *end;
-    double d = strtod(copy, &end);
-    bool whole = end == copy + n; /* the token was scanned as a number: strtod reads all of it */
-    if (copy != small)
-        free(copy);
-    return !whole || isinf(d);
-}
-
-static bool is_digit(const struct scan *sc)
-{
-    return sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9';
-}
-
-/* A number as jansson lexes it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, integers within
- * int64, reals finite. */
-static int scan_number(struct scan *sc, struct val *v)
-{
-    const unsigned char *start = sc->p;
-    bool real = false, exp = false;
-    if (*sc->p == '-')
-        sc->p++;
-    if (!is_digit(sc))
-        return -1;
-    if (*sc->p++ == '0' && is_digit(sc))
-        return -1;
-    while (is_digit(sc))
-        sc->p++;
-    size_t int_digits = (size_t)(sc->p - start);
-    if (sc->p < sc->end && *sc->p == '.') {
-        real = true;
-        sc->p++;
-        if (!is_digit(sc))
-            return -1;
-        while (is_digit(sc))
-            sc->p++;
-    }
-    if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
-        real = exp = true;
-        sc->p++;
-        if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
-            sc->p++;
-        if (!is_digit(sc))
-            return -1;
-        while (is_digit(sc))
-            sc->p++;
-    }
-    if (!real) {
-        v->type = V_INT;
-        return scan_int(start, sc->p, &v->i);
-    }
-    v->type = V_REAL;
-    return real_overflows(start, (size_t)(sc->p - start), exp, int_digits) ? -1 : 0;
-}
-
-static int scan_literal(struct scan *sc, const char *word, enum vtype type, struct val *v)
-{
-    size_t n = strlen(word);
-    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
-        return -1;
-    sc->p += n;
-    v->type = type;
-    return 0;
-}
-
-/* Called for each member of an object with the key scanned and sc at the value (after the colon
- * and white space); scans the value at depth. Returns 0 or -1. */
-typedef int (*member_fn)(struct scan *sc, int depth, const struct str *key, void *ctx);
-
-static int scan_value(struct scan *sc, int depth, struct val *v);
-
-static int skip_member(struct scan *sc, int depth, const struct str *key, void *ctx)
-{
-    (void)key, (void)ctx;
-    struct val v;
-    return scan_value(sc, depth, &v);
-}
-
-/* An object at sc->p ('{'), its members handed to fn at depth + 1. */
-static int scan_object(struct scan *sc, int depth, member_fn fn, void *ctx)
-{
-    sc->p++;
-    skip_ws(sc);
-    if (sc->p < sc->end && *sc->p == '}') {
-        sc->p++;
-        return 0;
-    }
-    for (;;) {
-        struct str key;
-        if (sc->p >= sc->end || *sc->p != '"' || scan_string(sc, &key) < 0)
-            return -1;
-        skip_ws(sc);
-        if (sc->p >= sc->end || *sc->p != ':')
-            return -1;
-        sc->p++;
-        skip_ws(sc);
-        if (fn(sc, depth + 1, &key, ctx) < 0)
-            return -1;
-        skip_ws(sc);
-        if (sc->p >= sc->end)
-            return -1;
-        if (*sc->p == '}') {
-            sc->p++;
-            return 0;
-        }
-        if (*sc->p++ != ',')
-            return -1;
-        skip_ws(sc);
-    }
-}
-
-/* Called for element i of an array with sc at it; scans it at depth. */
-typedef int (*element_fn)(struct scan *sc, int depth, int64_t i, void *ctx);
-
-static int skip_element(struct scan *sc, int depth, int64_t i, void *ctx)
-{
-    (void)i, (void)ctx;
-    struct val v;
-    return scan_value(sc, depth, &v);
-}
-
-/* An array at sc->p ('['); its elements handed to fn at depth + 1. Returns the count, or -1. */
-static int64_t scan_array(struct scan *sc, int depth, element_fn fn, void *ctx)
-{
-    int64_t n = 0;
-    sc->p++;
-    skip_ws(sc);
-    if (sc->p < sc->end && *sc->p == ']') {
-        sc->p++;
-        return 0;
-    }
-    for (;;) {
-        if (fn(sc, depth + 1, n++, ctx) < 0)
-            return -1;
-        skip_ws(sc);
-        if (sc->p >= sc->end)
-            return -1;
-        if (*sc->p == ']') {
-            sc->p++;
-            return n;
-        }
-        if (*sc->p++ != ',')
-            return -1;
-        skip_ws(sc);
-    }
-}
-
-/* Any value at depth (jansson counts every value, scalars too, against its limit). */
-static int scan_value(struct scan *sc, int depth, struct val *v)
-{
-    if (depth > STREAM_JSON_DEPTH || sc->p >= sc->end)
-        return -1;
-    switch (*sc->p) {
-    case '{':
-        v->type = V_OBJECT;
-        return scan_object(sc, depth, skip_member, NULL);
-    case '[':
-        v->type = V_ARRAY;
-        return scan_array(sc, depth, skip_element, NULL) < 0 ? -1 : 0;
-    case '"':
-        v->type = V_STRING;
-        return scan_string(sc, &v->s);
-    case 't':
-        return scan_literal(sc, "true", V_BOOL, v);
-    case 'f':
-        return scan_literal(sc, "false", V_BOOL, v);
-    case 'n':
-        return scan_literal(sc, "null", V_NULL, v);
-    default:
-        return scan_number(sc, v);
-    }
-}
-
-/* A value scanned with fn when it is an object, or as any value otherwise; *was_object says which. */
-static int object_or_value(struct scan *sc, int depth, member_fn fn, void *ctx, struct val *v)
-{
-    if (depth <= STREAM_JSON_DEPTH && sc->p < sc->end && *sc->p == '{') {
-        v->type = V_OBJECT;
-        return scan_object(sc, depth, fn, ctx);
-    }
-    return scan_value(sc, depth, v);
-}
-
-static int64_t string_len_or_none(const struct val *v)
-{
-    return v->type == V_STRING ? v->s.len : -1;
+    return v->type == JSCAN_STRING ? v->s.len : -1;
 }
 
 /* Members of "delta" or "message": content and reasoning_content. ctx: two int64_t. */
-static int message_member(struct scan *sc, int depth, const struct str *key, void *ctx)
+static int message_member(struct jscan *sc, int depth, const struct jscan_str *key, void *ctx)
 {
     int64_t *lens = ctx;
-    struct val v;
-    if (scan_value(sc, depth, &v) < 0)
+    struct jscan_val v;
+    if (jscan_value(sc, depth, &v) < 0)
         return -1;
-    if (str_is(key, "content"))
+    if (jscan_str_is(key, "content"))
         lens[0] = string_len_or_none(&v);
-    else if (str_is(key, "reasoning_content"))
+    else if (jscan_str_is(key, "reasoning_content"))
         lens[1] = string_len_or_none(&v);
     return 0;
 }
 
-static int choice_member(struct scan *sc, int depth, const struct str *key, void *ctx)
+static int choice_member(struct jscan *sc, int depth, const struct jscan_str *key, void *ctx)
 {
     struct facts *f = ctx;
-    struct val v;
-    bool delta = str_is(key, "delta"), message = !delta && str_is(key, "message");
+    struct jscan_val v;
+    bool delta = jscan_str_is(key, "delta"), message = !delta && jscan_str_is(key, "message");
     if (delta || message) {
         int64_t lens[2] = {-1, -1};
-        if (object_or_value(sc, depth, message_member, lens, &v) < 0)
+        if (jscan_object(sc, depth, message_member, lens, &v) < 0)
             return -1;
         *(delta ? &f->t.delta_content : &f->t.msg_content) = lens[0];
         *(delta ? &f->t.delta_reasoning : &f->t.msg_reasoning) = lens[1];
         return 0;
     }
-    if (scan_value(sc, depth, &v) < 0)
+    if (jscan_value(sc, depth, &v) < 0)
         return -1;
-    if (str_is(key, "text"))
+    if (jscan_str_is(key, "text"))
         f->t.text = string_len_or_none(&v);
-    else if (str_is(key, "finish_reason"))
-        f->c->finish = v.type == V_STRING;
+    else if (jscan_str_is(key, "finish_reason"))
+        f->c->finish = v.type == JSCAN_STRING;
     return 0;
 }
 
 static const struct texts no_texts = {-1, -1, -1, -1, -1};
 
-static int choice_element(struct scan *sc, int depth, int64_t i, void *ctx)
+static int choice_element(struct jscan *sc, int depth, int64_t i, void *ctx)
 {
     struct facts *f = ctx;
-    struct val v;
+    struct jscan_val v;
     if (i != 0)
-        return scan_value(sc, depth, &v);
+        return jscan_value(sc, depth, &v);
     /* choices[0] that is not an object has no text and no finish */
-    return object_or_value(sc, depth, choice_member, f, &v);
+    return jscan_object(sc, depth, choice_member, f, &v);
 }
 
-static int usage_member(struct scan *sc, int depth, const struct str *key, void *ctx)
+static int usage_member(struct jscan *sc, int depth, const struct jscan_str *key, void *ctx)
 {
     struct stream_chunk *c = ctx;
-    struct val v;
-    if (scan_value(sc, depth, &v) < 0)
+    struct jscan_val v;
+    if (jscan_value(sc, depth, &v) < 0)
         return -1;
-    if (str_is(key, "prompt_tokens"))
-        c->prompt_tokens = v.type == V_INT ? v.i : -1;
-    else if (str_is(key, "completion_tokens"))
-        c->completion_tokens = v.type == V_INT ? v.i : -1;
+    if (jscan_str_is(key, "prompt_tokens"))
+        c->prompt_tokens = v.type == JSCAN_INT ? v.i : -1;
+    else if (jscan_str_is(key, "completion_tokens"))
+        c->completion_tokens = v.type == JSCAN_INT ? v.i : -1;
     return 0;
 }
 
-static int error_member(struct scan *sc, int depth, const struct str *key, void *ctx)
+static int error_member(struct jscan *sc, int depth, const struct jscan_str *key, void *ctx)
 {
     int64_t *code = ctx;
-    struct val v;
-    if (scan_value(sc, depth, &v) < 0)
+    struct jscan_val v;
+    if (jscan_value(sc, depth, &v) < 0)
         return -1;
-    if (str_is(key, "code"))
-        *code = v.type == V_INT ? v.i : 0;
+    if (jscan_str_is(key, "code"))
+        *code = v.type == JSCAN_INT ? v.i : 0;
     return 0;
 }
 
 /* "choices": the count, and choices[0]'s facts; a later "choices" replaces an earlier one's. */
-static int top_choices(struct scan *sc, int depth, struct facts *f)
+static int top_choices(struct jscan *sc, int depth, struct facts *f)
 {
-    struct val v;
+    struct jscan_val v;
     f->t = no_texts;
     f->c->finish = false;
-    f->c->choices = -1;
-    if (depth <= STREAM_JSON_DEPTH && sc->p < sc->end && *sc->p == '[') {
-        f->c->choices = scan_array(sc, depth, choice_element, f);
-        return f->c->choices < 0 ? -1 : 0;
-    }
-    return scan_value(sc, depth, &v);
+    if (jscan_array(sc, depth, choice_element, f, &v) < 0)
+        return -1;
+    f->c->choices = v.type == JSCAN_ARRAY ? v.i : -1;
+    return 0;
 }
 
-static int top_member(struct scan *sc, int depth, const struct str *key, void *ctx)
+static int top_member(struct jscan *sc, int depth, const struct jscan_str *key, void *ctx)
 {
     struct facts *f = ctx;
-    struct val v;
-    if (str_is(key, "choices"))
+    struct jscan_val v;
+    if (jscan_str_is(key, "choices"))
         return top_choices(sc, depth, f);
-    if (str_is(key, "usage")) {
+    if (jscan_str_is(key, "usage")) {
         f->c->prompt_tokens = f->c->completion_tokens = -1;
-        return object_or_value(sc, depth, usage_member, f->c, &v);
+        return jscan_object(sc, depth, usage_member, f->c, &v);
     }
-    if (str_is(key, "error")) {
+    if (jscan_str_is(key, "error")) {
         f->error_code = 0;
-        if (object_or_value(sc, depth, error_member, &f->error_code, &v) < 0)
+        if (jscan_object(sc, depth, error_member, &f->error_code, &v) < 0)
             return -1;
-        f->error_member = v.type != V_NULL;
+        f->error_member = v.type != JSCAN_NULL;
         return 0;
     }
-    if (scan_value(sc, depth, &v) < 0)
+    if (jscan_value(sc, depth, &v) < 0)
         return -1;
-    if (str_is(key, "object"))
-        f->object_is_error = v.type == V_STRING && str_is(&v.s, "error");
-    else if (str_is(key, "code"))
-        f->top_code = v.type == V_INT ? v.i : 0;
+    if (jscan_str_is(key, "object"))
+        f->object_is_error = v.type == JSCAN_STRING && jscan_str_is(&v.s, "error");
+    else if (jscan_str_is(key, "code"))
+        f->top_code = v.type == JSCAN_INT ? v.i : 0;
     return 0;
 }
 
@@ -514,14 +147,9 @@ static int64_t add_len(int64_t sum, int64_t len)
 
 int stream_scan(const char *p, size_t n, struct stream_chunk *c)
 {
-    struct scan sc = {.p = (const unsigned char *)p, .end = (const unsigned char *)p + n};
     struct facts f = {.c = c, .t = no_texts};
     *c = (struct stream_chunk){.choices = -1, .prompt_tokens = -1, .completion_tokens = -1};
-    skip_ws(&sc);
-    if (sc.p >= sc.end || *sc.p != '{' || scan_object(&sc, 1, top_member, &f) < 0)
-        return -1;
-    skip_ws(&sc);
-    if (sc.p != sc.end)
+    if (jscan_document(p, n, top_member, &f) < 0)
         return -1;
     const struct texts *t = &f.t;
     c->text =

@@ -3,7 +3,7 @@
  * "data: [DONE]") or one whole JSON answer, in the completions or chat format. It keeps the times of
  * the chunks with a non-empty choices array (vllm bench serve's TTFT and ITL points), the usage the
  * server sent, and the error class of record.h. Chunks are read by a validating JSON scanner that
- * allocates nothing (it accepts exactly what jansson accepts), since thousands of streams send
+ * allocates nothing (jscan.h: it accepts exactly what jansson accepts), since thousands of streams send
  * tens of thousands of chunks a second. Pure: no clock, no I/O; the caller passes each read's time. */
 #ifndef AIFB_LOADGEN_STREAM_H
 #define AIFB_LOADGEN_STREAM_H
@@ -18,7 +18,6 @@
 #define STREAM_EVENT_MAX (1u << 20) /* bytes of one event's data (and of one line) */
 #define STREAM_BODY_MAX (64u << 20) /* bytes of a whole JSON answer */
 #define STREAM_ITL_MAX (1u << 24)   /* gaps kept per request; later ones are not kept */
-#define STREAM_JSON_DEPTH 2048      /* nesting of values, as jansson's limit */
 
 /* What one JSON chunk (or whole answer) says; see stream_scan. */
 struct stream_chunk {
