@@ -5,7 +5,6 @@
  * pushed group is deleted), 1 a failure (an unreadable recording, a port in use), 2 a usage error,
  * 3 no GPU to sample. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +18,7 @@
 #include "expo.h"
 #include "log.h"
 #include "mono.h"
+#include "opt.h"
 #include "pushgw.h"
 #include "sampler.h"
 #include "serve.h"
@@ -53,94 +53,70 @@ struct app {
     int sigfd;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: aifb-gpu-exporter [options]\n"
-               "  --interval S          seconds between samples (1)\n"
-               "  --listen HOST:PORT    serve GET /metrics and /health there; port 0 picks a free one\n"
-               "  --port-file F         write the bound port there once listening\n"
-               "  --push URL            PUT the metrics to this Pushgateway every push interval\n"
-               "  --push-interval S     seconds between pushes (the sample interval)\n"
-               "  --source WHICH        auto (NVML, else nvidia-smi), nvml or nvidia-smi (auto)\n"
-               "  --nvidia-smi PATH     the nvidia-smi to run (nvidia-smi on PATH)\n"
-               "  --replay FILE         replay a recorded CSV instead of reading GPUs (replay=\"true\")\n"
-               "  --dcgm-names          dcgm-exporter's metric names, units and labels\n"
-               "  --host NAME           the host label (hostname -s)\n"
-               "  --once                print one sample's exposition on stdout and exit\n"
-               "Labels: gpu, uuid, name, host, slurm_job_id ($SLURM_JOB_ID). Exit 3: no GPU to sample.\n");
-}
+static const char *const sources[] = {"auto", "nvml", "nvidia-smi", NULL};
 
-static int parse_seconds(const char *name, const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < INTERVAL_MIN || v > INTERVAL_MAX) {
-        fprintf(stderr, "aifb-gpu-exporter: --%s must be seconds in [%g, %g], not '%s'; see --help\n", name,
-                INTERVAL_MIN, INTERVAL_MAX, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static const struct option longopts[] = {
-    {"interval", required_argument, NULL, 'i'},
-    {"listen", required_argument, NULL, 'l'},
-    {"port-file", required_argument, NULL, 'f'},
-    {"push", required_argument, NULL, 'p'},
-    {"push-interval", required_argument, NULL, 'P'},
-    {"source", required_argument, NULL, 's'},
-    {"nvidia-smi", required_argument, NULL, 'n'},
-    {"replay", required_argument, NULL, 'r'},
-    {"dcgm-names", no_argument, NULL, 'd'},
-    {"host", required_argument, NULL, 'H'},
-    {"once", no_argument, NULL, 'o'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct opt options[] = {
+    {.field = {.name = "--interval", .type = FIELD_NUM, .fmin = INTERVAL_MIN, .fmax = INTERVAL_MAX},
+     .value = true,
+     .meta = "S",
+     .to = OPT_AT(struct opts, interval),
+     .help = "seconds between samples (1)"},
+    {.field = {.name = "--listen", .type = FIELD_STR},
+     .value = true,
+     .meta = "HOST:PORT",
+     .to = OPT_AT(struct opts, listen),
+     .help = "serve GET /metrics and /health there; port 0 picks a free one"},
+    {.field = {.name = "--port-file", .type = FIELD_STR},
+     .value = true,
+     .meta = "F",
+     .to = OPT_AT(struct opts, port_file),
+     .help = "write the bound port there once listening"},
+    {.field = {.name = "--push", .type = FIELD_STR, .pattern = "https?://.*"},
+     .value = true,
+     .meta = "URL",
+     .to = OPT_AT(struct opts, push),
+     .help = "PUT the metrics to this Pushgateway every push interval"},
+    {.field = {.name = "--push-interval", .type = FIELD_NUM, .fmin = INTERVAL_MIN, .fmax = INTERVAL_MAX},
+     .value = true,
+     .meta = "S",
+     .to = OPT_AT(struct opts, push_interval),
+     .help = "seconds between pushes (the sample interval)"},
+    {.field = {.name = "--source", .type = FIELD_ENUM, .values = sources},
+     .value = true,
+     .meta = "WHICH",
+     .to = OPT_AT(struct opts, source),
+     .help = "auto (NVML, else nvidia-smi), nvml or nvidia-smi (auto)"},
+    {.field = {.name = "--nvidia-smi", .type = FIELD_STR},
+     .value = true,
+     .meta = "PATH",
+     .to = OPT_AT(struct opts, smi),
+     .help = "the nvidia-smi to run (nvidia-smi on PATH)"},
+    {.field = {.name = "--replay", .type = FIELD_STR},
+     .value = true,
+     .meta = "FILE",
+     .to = OPT_AT(struct opts, replay),
+     .help = "replay a recorded CSV instead of reading GPUs (replay=\"true\")"},
+    {.field = {.name = "--dcgm-names", .type = FIELD_BOOL},
+     .to = OPT_AT(struct opts, dcgm),
+     .help = "dcgm-exporter's metric names, units and labels"},
+    /* printable: no control characters (it goes into labels and the pushed group's URL) */
+    {.field = {.name = "--host", .type = FIELD_STR, .min = 1, .max = HOST_MAX - 1, .pattern = "[^[:cntrl:]]*"},
+     .value = true,
+     .meta = "NAME",
+     .to = OPT_AT(struct opts, host),
+     .help = "the host label (hostname -s)"},
+    {.field = {.name = "--once", .type = FIELD_BOOL},
+     .to = OPT_AT(struct opts, once),
+     .help = "print one sample's exposition on stdout and exit"},
+    {.field.name = NULL},
 };
 
-/* One option into o. Returns 0, -1 on a bad value, or 1 for --help. */
-static int take_option(int ch, const char *arg, struct opts *o)
-{
-    switch (ch) {
-    case 'i':
-        return parse_seconds("interval", arg, &o->interval);
-    case 'P':
-        return parse_seconds("push-interval", arg, &o->push_interval);
-    case 'l':
-        o->listen = arg;
-        return 0;
-    case 'f':
-        o->port_file = arg;
-        return 0;
-    case 'p':
-        o->push = arg;
-        return 0;
-    case 's':
-        o->source = arg;
-        return 0;
-    case 'n':
-        o->smi = arg;
-        return 0;
-    case 'r':
-        o->replay = arg;
-        return 0;
-    case 'd':
-        o->dcgm = true;
-        return 0;
-    case 'H':
-        o->host = arg;
-        return 0;
-    case 'o':
-        o->once = true;
-        return 0;
-    case 'h':
-        return 1;
-    default:
-        return -1;
-    }
-}
+static const struct opt_cmd command = {
+    .usage = "usage: aifb-gpu-exporter [options]",
+    .opts = options,
+    .footer = "Labels: gpu, uuid, name, host, slurm_job_id ($SLURM_JOB_ID). Exit 3: no GPU to sample.\n",
+    .help_column = 24,
+};
 
 static bool printable(const char *s, size_t max)
 {
@@ -156,41 +132,44 @@ static const char *check_opts(const struct opts *o)
 {
     char host[SERVE_HOST_MAX];
     int port;
-    if (strcmp(o->source, "auto") != 0 && strcmp(o->source, "nvml") != 0 && strcmp(o->source, "nvidia-smi") != 0)
-        return "--source is auto, nvml or nvidia-smi";
     if (o->listen && serve_parse_listen(o->listen, host, sizeof(host), &port) < 0)
         return "--listen wants HOST:PORT (an IPv6 address in brackets: [::1]:9400)";
     if (o->port_file && !o->listen)
         return "--port-file needs --listen";
-    if (o->push && strncmp(o->push, "http://", 7) != 0 && strncmp(o->push, "https://", 8) != 0)
-        return "--push wants an http:// or https:// URL";
-    if (o->host && !printable(o->host, HOST_MAX))
-        return "--host wants 1 to 255 printable characters";
     if (!o->once && !o->listen && !o->push)
         return "nothing to do: give --listen, --push or --once";
     return NULL;
 }
 
+/* A refused command line: one line on stderr. Returns -1. */
+static int refused(const char *what, const char *arg)
+{
+    fprintf(stderr, "aifb-gpu-exporter: %s%s; see --help\n", what, arg);
+    return -1;
+}
+
+/* Fills *o from argv. Returns 0, 1 for --help (written on stdout), or -1 with one line on stderr. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
+    char why[256];
+    const char *bad;
     *o = (struct opts){.interval = 1, .source = "auto"};
-    int ch;
-    opterr = 0; /* our own one line instead of getopt's */
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        int rc = take_option(ch, optarg, o);
-        if (rc > 0)
-            usage(stdout);
-        else if (rc < 0 && ch == '?')
-            fprintf(stderr, "aifb-gpu-exporter: unknown option or missing value: %s; see --help\n", argv[optind - 1]);
-        if (rc != 0)
-            return rc;
+    switch (opt_parse(&command, argc, argv, o, why, sizeof(why))) {
+    case OPT_HELP:
+        opt_help(&command, stdout);
+        return 1;
+    case OPT_UNKNOWN:
+        return refused("unknown option or missing value: ", why);
+    case OPT_EXTRA:
+        return refused("unexpected argument ", why);
+    case OPT_INVALID:
+        return refused("", why);
+    case OPT_OK:
+        break;
     }
-    const char *why = optind < argc ? "unexpected argument" : check_opts(o);
-    if (why) {
-        fprintf(stderr, "aifb-gpu-exporter: %s%s%s; see --help\n", why, optind < argc ? " " : "",
-                optind < argc ? argv[optind] : "");
-        return -1;
-    }
+    bad = check_opts(o);
+    if (bad != NULL)
+        return refused(bad, "");
     if (o->push_interval == 0)
         o->push_interval = o->interval;
     return 0;
@@ -219,10 +198,16 @@ static struct source *open_gpus(const struct opts *o, int *code)
 {
     char why[512] = "", nvml[600] = "", smi[600] = "";
     struct source *src = NULL;
-    if (strcmp(o->source, "nvidia-smi") != 0 && !(src = source_nvml_open(why, sizeof(why))))
-        tell(nvml, sizeof(nvml), "NVML", why);
-    if (!src && strcmp(o->source, "nvml") != 0 && !(src = source_smi_open(o->smi, why, sizeof(why))))
-        tell(smi, sizeof(smi), "nvidia-smi", why);
+    if (strcmp(o->source, "nvidia-smi") != 0) {
+        src = source_nvml_open(why, sizeof(why));
+        if (!src)
+            tell(nvml, sizeof(nvml), "NVML", why);
+    }
+    if (!src && strcmp(o->source, "nvml") != 0) {
+        src = source_smi_open(o->smi, why, sizeof(why));
+        if (!src)
+            tell(smi, sizeof(smi), "nvidia-smi", why);
+    }
     if (src)
         return src;
     fprintf(stderr, "aifb-gpu-exporter: no GPU to sample: %s%s%s (--replay FILE replays a recording)\n", nvml,

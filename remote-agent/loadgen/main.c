@@ -5,7 +5,6 @@
  * results), 1 a bad workload or a failure of the program, 2 a usage error, 3 stopped by SIGTERM or
  * SIGINT (every file still written). Errors are the project's JSON error shape on stdout. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "models.h"
+#include "opt.h"
 #include "out.h"
 #include "output.h"
 #include "prompts.h"
@@ -33,12 +33,53 @@
 
 struct opts {
     const char *config, *datasets, *out;
-    int rank, ranks;
+    int rank, ranks; /* -1: not given (SLURM's task id and count, else 0 of 1) */
     bool check, json;
 };
 
 static const char usage_text[] = "usage: aifb-loadgen --config FILE|- [--datasets DIR] [--out DIR] [--rank N] "
                                  "[--ranks K] [--check] [--json]";
+
+static const struct opt options[] = {
+    {.field = {.name = "--config", .type = FIELD_STR, .required = true},
+     .value = true,
+     .meta = "FILE|-",
+     .to = OPT_AT(struct opts, config),
+     .help = "the workload, a JSON document (- reads it from stdin)"},
+    {.field = {.name = "--datasets", .type = FIELD_STR},
+     .value = true,
+     .meta = "DIR",
+     .to = OPT_AT(struct opts, datasets),
+     .help = "where the workload's prompt files are ($HOME/.aifb/datasets)"},
+    {.field = {.name = "--out", .type = FIELD_STR},
+     .value = true,
+     .meta = "DIR",
+     .to = OPT_AT(struct opts, out),
+     .help = "write records, timeline and summary there (none: no files)"},
+    {.field = {.name = "--rank", .type = FIELD_INT, .min = 0, .max = MAX_RANKS - 1},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct opts, rank),
+     .help = "this rank, below --ranks ($SLURM_PROCID, else 0)"},
+    {.field = {.name = "--ranks", .type = FIELD_INT, .min = 1, .max = MAX_RANKS},
+     .value = true,
+     .meta = "K",
+     .to = OPT_AT(struct opts, ranks),
+     .help = "ranks sharing the workload ($SLURM_NTASKS, else 1)"},
+    {.field = {.name = "--check", .type = FIELD_BOOL},
+     .to = OPT_AT(struct opts, check),
+     .help = "check the workload and load its prompts, print {\"ok\":true,...} and exit"},
+    {.field = {.name = "--json", .type = FIELD_BOOL},
+     .to = OPT_AT(struct opts, json),
+     .help = "print the summary as JSON instead of the table of figures"},
+    {.field.name = NULL},
+};
+
+static const struct opt_cmd command = {
+    .usage = usage_text,
+    .opts = options,
+    .footer = "See remote-agent/README.md, aifb-loadgen.\n",
+};
 
 /* The usage error shape; its hint is aifb-agent's (err.def is shared), so the detail names ours. */
 static int usage_error(const char *why)
@@ -54,84 +95,59 @@ static int parse_int(const char *s, long long lo, long long hi, int *out)
 {
     char *end;
     errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end || v < lo || v > hi)
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
         return -1;
     *out = (int)v;
     return 0;
 }
 
-/* --rank and --ranks, else SLURM's task id and count, else 0 of 1. Returns 0 or -1 with *why. */
-static int take_ranks(struct opts *o, const char *rank, const char *ranks, const char **why)
+/* The ranks not given: SLURM's task id and count, else 0 of 1; and --rank within the ranks. Returns
+ * 0 or -1 with *why. */
+static int take_ranks(struct opts *o, const char **why)
 {
-    const char *r = rank ? rank : getenv("SLURM_PROCID");
-    const char *k = ranks ? ranks : getenv("SLURM_NTASKS");
-    o->ranks = 1;
-    o->rank = 0;
-    if (k && parse_int(k, 1, MAX_RANKS, &o->ranks) < 0) {
-        *why = ranks ? "--ranks must be an integer in [1, 65536]" : "SLURM_NTASKS is not an integer in [1, 65536]";
+    const char *r = getenv("SLURM_PROCID"), *k = getenv("SLURM_NTASKS");
+    if (o->ranks < 0) {
+        o->ranks = 1;
+        if (k && parse_int(k, 1, MAX_RANKS, &o->ranks) < 0) {
+            *why = "SLURM_NTASKS is not an integer in [1, 65536]";
+            return -1;
+        }
+    }
+    if (o->rank >= o->ranks) {
+        *why = "--rank must be an integer in [0, ranks - 1]";
         return -1;
     }
-    if (r && parse_int(r, 0, o->ranks - 1, &o->rank) < 0) {
-        *why = rank ? "--rank must be an integer in [0, ranks - 1]" : "SLURM_PROCID is not in [0, ranks - 1]";
-        return -1;
+    if (o->rank < 0) {
+        o->rank = 0;
+        if (r && parse_int(r, 0, o->ranks - 1, &o->rank) < 0) {
+            *why = "SLURM_PROCID is not in [0, ranks - 1]";
+            return -1;
+        }
     }
     return 0;
 }
 
-/* Fills *o from argv. Returns 0, 1 for --help, or -1 with *why. */
-static int parse_args(int argc, char **argv, struct opts *o, const char **why)
+/* Fills *o from argv. Returns 0, 1 for --help, or -1 with *why (static, or in buf). */
+static int parse_args(int argc, char **argv, struct opts *o, char *buf, size_t n, const char **why)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"datasets", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},
-        {"rank", required_argument, NULL, 'r'},
-        {"ranks", required_argument, NULL, 'k'},
-        {"check", no_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *rank = NULL, *ranks = NULL;
-    int ch;
-    *o = (struct opts){0};
-    opterr = 0; /* the error shape says what was wrong, not getopt on stderr */
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'd':
-            o->datasets = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'r':
-            rank = optarg;
-            break;
-        case 'k':
-            ranks = optarg;
-            break;
-        case 'C':
-            o->check = true;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'h':
-            return 1;
-        default:
-            *why = "unknown option or missing value";
-            return -1;
-        }
-    }
-    if (optind < argc || !o->config) {
-        *why = optind < argc ? "unexpected argument" : "--config FILE (or - for stdin) is required";
+    *o = (struct opts){.rank = -1, .ranks = -1};
+    *why = buf;
+    switch (opt_parse(&command, argc, argv, o, buf, n)) {
+    case OPT_OK:
+        return take_ranks(o, why);
+    case OPT_HELP:
+        return 1;
+    case OPT_UNKNOWN:
+        *why = "unknown option or missing value";
         return -1;
+    case OPT_EXTRA:
+        *why = "unexpected argument";
+        return -1;
+    case OPT_INVALID:
+        break;
     }
-    return take_ranks(o, rank, ranks, why);
+    return -1;
 }
 
 /* The workload document from path ("-": stdin). Returns it (a new reference) or NULL with the error
@@ -173,7 +189,8 @@ static enum err prepare(struct arena *a, const struct opts *o, json_t **doc, str
     if (!(*doc = read_config(a, o->config, &e, detail)))
         return e;
     out_keep(a, *doc);
-    if ((e = workload_parse(a, *doc, true, w, detail)))
+    e = workload_parse(a, *doc, true, w, detail);
+    if (e)
         return e;
     workload_share(w, o->rank, o->ranks);
     return prompts_load(a, w, datasets_dir(a, o), ps, detail);
@@ -264,11 +281,12 @@ static int run(struct arena *a, const struct opts *o, const struct workload *w, 
 int main(int argc, char **argv)
 {
     struct opts o;
+    char why[256];
     const char *detail = NULL;
     log_init("aifb-loadgen", LOG_INFO);
-    int rc = parse_args(argc, argv, &o, &detail);
+    int rc = parse_args(argc, argv, &o, why, sizeof(why), &detail);
     if (rc > 0) {
-        printf("%s\nSee remote-agent/README.md, aifb-loadgen.\n", usage_text);
+        opt_help(&command, stdout);
         return EXIT_SUCCESS;
     }
     if (rc < 0)

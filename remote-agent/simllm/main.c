@@ -1,217 +1,175 @@
 /* aifb-simllm: an OpenAI-compatible server that behaves like vLLM without a model, for runs and
  * tests with no GPU. This file reads the command line, raises the open-file limit, and runs the
  * server until SIGTERM or SIGINT. */
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 
 #include "fdlimit.h"
 #include "log.h"
+#include "opt.h"
 #include "server.h"
 
 /* File descriptors kept for the listener, epoll, timerfd, signalfd and stdio. */
 #define FD_RESERVE 32
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: aifb-simllm [options]\n"
-               "  --host ADDR              address to listen on (127.0.0.1)\n"
-               "  --port N                 port, 0 for any free one (8000)\n"
-               "  --port-file PATH         write the bound port there once listening\n"
-               "  --model NAME             served model name (aifb/sim-model)\n"
-               "  --max-model-len N        prompt + completion tokens at most (4096)\n"
-               "  --ttft-ms MS             time to first token after scheduling (20)\n"
-               "  --ttft-per-token-ms MS   added per prompt token (0)\n"
-               "  --itl-ms MS              time between tokens (10)\n"
-               "  --itl-spread-ms MS       each gap uniform in itl +- spread (0)\n"
-               "  --tokens-per-chunk N     tokens in each stream chunk, the last one the rest (1)\n"
-               "  --max-num-seqs N         running requests at most; others wait FIFO (256)\n"
-               "  --seed N                 seed of every random draw (0)\n"
-               "  --error-rate P           fraction of generation requests answered 500 (0)\n"
-               "  --cut-rate P             fraction of streams cut after half their tokens (0)\n"
-               "  --max-conns N            open connections at most (20000)\n"
-               "  --log-level LEVEL        debug, info, warn or error (info)\n"
-               "Prompt tokens: token ids count one each; text counts ceil(bytes / 4). A stream sends\n"
-               "usage in every chunk when asked with stream_options.continuous_usage_stats.\n");
-}
+/* The command line's settings: the server's options, and the values converted into them after. */
+struct cli {
+    struct server_options o;
+    double ttft_ms, ttft_per_token_ms, itl_ms, itl_spread_ms;
+    int64_t seed, max_conns;
+    const char *log_level;
+};
 
-static int parse_num(const char *name, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "aifb-simllm: --%s must be a number in [%g, %g], not '%s'\n", name, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+#define MS_MAX 3600000.0 /* the timing options' ceiling: an hour */
 
-static int parse_int(const char *name, const char *s, long long lo, long long hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "aifb-simllm: --%s must be an integer in [%lld, %lld], not '%s'\n", name, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 
-static const struct option longopts[] = {
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"port-file", required_argument, NULL, 'f'},
-    {"model", required_argument, NULL, 'm'},
-    {"max-model-len", required_argument, NULL, 'L'},
-    {"ttft-ms", required_argument, NULL, 't'},
-    {"ttft-per-token-ms", required_argument, NULL, 'T'},
-    {"itl-ms", required_argument, NULL, 'i'},
-    {"itl-spread-ms", required_argument, NULL, 'S'},
-    {"tokens-per-chunk", required_argument, NULL, 'k'},
-    {"max-num-seqs", required_argument, NULL, 'n'},
-    {"seed", required_argument, NULL, 's'},
-    {"error-rate", required_argument, NULL, 'e'},
-    {"cut-rate", required_argument, NULL, 'c'},
-    {"max-conns", required_argument, NULL, 'C'},
-    {"log-level", required_argument, NULL, 'l'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const struct opt options[] = {
+    {.field = {.name = "--host", .type = FIELD_STR},
+     .value = true,
+     .meta = "ADDR",
+     .to = OPT_AT(struct cli, o.host),
+     .help = "address to listen on (127.0.0.1)"},
+    {.field = {.name = "--port", .type = FIELD_INT, .min = 0, .max = 65535},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, o.port),
+     .help = "port, 0 for any free one (8000)"},
+    {.field = {.name = "--port-file", .type = FIELD_STR},
+     .value = true,
+     .meta = "PATH",
+     .to = OPT_AT(struct cli, o.port_file),
+     .help = "write the bound port there once listening"},
+    {.field = {.name = "--model", .type = FIELD_STR},
+     .value = true,
+     .meta = "NAME",
+     .to = OPT_AT(struct cli, o.model),
+     .help = "served model name (aifb/sim-model)"},
+    {.field = {.name = "--max-model-len", .type = FIELD_INT, .min = 1, .max = 1LL << 30},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, o.max_model_len),
+     .help = "prompt + completion tokens at most (4096)"},
+    {.field = {.name = "--ttft-ms", .type = FIELD_NUM, .fmin = 0, .fmax = MS_MAX},
+     .value = true,
+     .meta = "MS",
+     .to = OPT_AT(struct cli, ttft_ms),
+     .help = "time to first token after scheduling (20)"},
+    {.field = {.name = "--ttft-per-token-ms", .type = FIELD_NUM, .fmin = 0, .fmax = MS_MAX},
+     .value = true,
+     .meta = "MS",
+     .to = OPT_AT(struct cli, ttft_per_token_ms),
+     .help = "added per prompt token (0)"},
+    {.field = {.name = "--itl-ms", .type = FIELD_NUM, .fmin = 0, .fmax = MS_MAX},
+     .value = true,
+     .meta = "MS",
+     .to = OPT_AT(struct cli, itl_ms),
+     .help = "time between tokens (10)"},
+    {.field = {.name = "--itl-spread-ms", .type = FIELD_NUM, .fmin = 0, .fmax = MS_MAX},
+     .value = true,
+     .meta = "MS",
+     .to = OPT_AT(struct cli, itl_spread_ms),
+     .help = "each gap uniform in itl +- spread (0)"},
+    {.field = {.name = "--tokens-per-chunk", .type = FIELD_INT, .min = 1, .max = 1 << 20},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, o.sim.tokens_per_chunk),
+     .help = "tokens in each stream chunk, the last one the rest (1)"},
+    {.field = {.name = "--max-num-seqs", .type = FIELD_INT, .min = 1, .max = 1 << 20},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, o.sim.max_num_seqs),
+     .help = "running requests at most; others wait FIFO (256)"},
+    {.field = {.name = "--seed", .type = FIELD_INT, .min = 0, .max = INT64_MAX},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, seed),
+     .help = "seed of every random draw (0)"},
+    {.field = {.name = "--error-rate", .type = FIELD_NUM, .fmin = 0, .fmax = 1},
+     .value = true,
+     .meta = "P",
+     .to = OPT_AT(struct cli, o.sim.error_rate),
+     .help = "fraction of generation requests answered 500 (0)"},
+    {.field = {.name = "--cut-rate", .type = FIELD_NUM, .fmin = 0, .fmax = 1},
+     .value = true,
+     .meta = "P",
+     .to = OPT_AT(struct cli, o.sim.cut_rate),
+     .help = "fraction of streams cut after half their tokens (0)"},
+    {.field = {.name = "--max-conns", .type = FIELD_INT, .min = 1, .max = 1 << 24},
+     .value = true,
+     .meta = "N",
+     .to = OPT_AT(struct cli, max_conns),
+     .help = "open connections at most (20000)"},
+    {.field = {.name = "--log-level", .type = FIELD_ENUM, .values = log_levels},
+     .value = true,
+     .meta = "LEVEL",
+     .to = OPT_AT(struct cli, log_level),
+     .help = "debug, info, warn or error (info)"},
+    {.field.name = NULL},
+};
+
+static const struct opt_cmd command = {
+    .usage = "usage: aifb-simllm [options]",
+    .opts = options,
+    .footer = "Prompt tokens: token ids count one each; text counts ceil(bytes / 4). A stream sends\n"
+              "usage in every chunk when asked with stream_options.continuous_usage_stats.\n",
+    .help_column = 27,
+    .getopt_messages = true, /* glibc's own line for an unknown option or a missing value */
 };
 
 /* Milliseconds as nanoseconds, for the timing options. */
-static int parse_ms(const char *name, const char *s, int64_t *ns)
+static int64_t ms_to_ns(double ms)
 {
-    double ms;
-    if (parse_num(name, s, 0, 3600000, &ms) < 0)
-        return -1;
-    *ns = (int64_t)llround(ms * 1e6);
-    return 0;
+    return (int64_t)llround(ms * 1e6);
 }
 
-/* The integer options. Returns 0 or -1. */
-static int take_int(int ch, const char *arg, struct server_options *o)
+/* A refused command line on stderr, as aifb-simllm has always said it. */
+static void refused(enum opt_status st, const char *why)
 {
-    int64_t v;
-    switch (ch) {
-    case 'p':
-        if (parse_int("port", arg, 0, 65535, &v) < 0)
-            return -1;
-        o->port = (int)v;
-        return 0;
-    case 'L':
-        return parse_int("max-model-len", arg, 1, 1LL << 30, &o->max_model_len);
-    case 'n':
-        if (parse_int("max-num-seqs", arg, 1, 1 << 20, &v) < 0)
-            return -1;
-        o->sim.max_num_seqs = (int)v;
-        return 0;
-    case 's':
-        if (parse_int("seed", arg, 0, INT64_MAX, &v) < 0)
-            return -1;
-        o->sim.seed = (uint64_t)v;
-        return 0;
-    case 'k':
-        return parse_int("tokens-per-chunk", arg, 1, 1 << 20, &o->sim.tokens_per_chunk);
-    default:
-        if (parse_int("max-conns", arg, 1, 1 << 24, &v) < 0)
-            return -1;
-        o->max_conns = (size_t)v;
-        return 0;
+    if (st == OPT_EXTRA) {
+        fprintf(stderr, "aifb-simllm: unexpected argument '%s'\n", why);
+        return;
     }
+    if (st == OPT_INVALID)
+        fprintf(stderr, "aifb-simllm: %s\n", why);
+    fprintf(stderr, "aifb-simllm: see --help\n"); /* for OPT_UNKNOWN, after getopt_long's own line */
 }
 
-/* The timing and failure options. Returns 0 or -1. */
-static int take_sim(int ch, const char *arg, struct sim_config *c)
-{
-    switch (ch) {
-    case 't':
-        return parse_ms("ttft-ms", arg, &c->ttft_ns);
-    case 'T':
-        return parse_ms("ttft-per-token-ms", arg, &c->ttft_per_token_ns);
-    case 'i':
-        return parse_ms("itl-ms", arg, &c->itl_ns);
-    case 'S':
-        return parse_ms("itl-spread-ms", arg, &c->itl_spread_ns);
-    case 'e':
-        return parse_num("error-rate", arg, 0, 1, &c->error_rate);
-    default:
-        return parse_num("cut-rate", arg, 0, 1, &c->cut_rate);
-    }
-}
-
-/* One option into o. Returns 0, -1 on a bad value, or 1 for --help. */
-static int take_option(int ch, const char *arg, struct server_options *o)
-{
-    switch (ch) {
-    case 'H':
-        o->host = arg;
-        return 0;
-    case 'f':
-        o->port_file = arg;
-        return 0;
-    case 'm':
-        o->model = arg;
-        return 0;
-    case 'p':
-    case 'L':
-    case 'n':
-    case 's':
-    case 'k':
-    case 'C':
-        return take_int(ch, arg, o);
-    case 't':
-    case 'T':
-    case 'i':
-    case 'S':
-    case 'e':
-    case 'c':
-        return take_sim(ch, arg, &o->sim);
-    case 'l':
-        if (log_level_parse(arg) < 0) {
-            fprintf(stderr, "aifb-simllm: --log-level is debug, info, warn or error\n");
-            return -1;
-        }
-        log_init("aifb-simllm", (enum log_level)log_level_parse(arg));
-        return 0;
-    case 'h':
-        return 1;
-    default:
-        return -1;
-    }
-}
-
+/* Fills *o from argv, with the defaults for what is not given. Returns 0, 1 for --help (written on
+ * stdout), or -1 with the error written on stderr. */
 static int parse_args(int argc, char **argv, struct server_options *o)
 {
-    *o = (struct server_options){
-        .host = "127.0.0.1",
-        .port = 8000,
-        .model = "aifb/sim-model",
-        .max_model_len = 4096,
+    struct cli c = {
+        .o = {.host = "127.0.0.1",
+              .port = 8000,
+              .model = "aifb/sim-model",
+              .max_model_len = 4096,
+              .sim = {.max_num_seqs = 256, .tokens_per_chunk = 1}},
+        .ttft_ms = 20,
+        .itl_ms = 10,
         .max_conns = 20000,
-        .sim = {
-            .ttft_ns = 20 * SIM_NS_PER_MS, .itl_ns = 10 * SIM_NS_PER_MS, .max_num_seqs = 256, .tokens_per_chunk = 1}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        int rc = take_option(ch, optarg, o);
-        if (rc > 0)
-            usage(stdout);
-        else if (rc < 0)
-            fprintf(stderr, "aifb-simllm: see --help\n");
-        if (rc != 0)
-            return rc;
+        .log_level = "info",
+    };
+    char why[256];
+    enum opt_status st = opt_parse(&command, argc, argv, &c, why, sizeof(why));
+    if (st == OPT_HELP) {
+        opt_help(&command, stdout);
+        return 1;
     }
-    if (optind < argc) {
-        fprintf(stderr, "aifb-simllm: unexpected argument '%s'\n", argv[optind]);
+    if (st != OPT_OK) {
+        refused(st, why);
         return -1;
     }
+    *o = c.o;
+    o->sim.ttft_ns = ms_to_ns(c.ttft_ms);
+    o->sim.ttft_per_token_ns = ms_to_ns(c.ttft_per_token_ms);
+    o->sim.itl_ns = ms_to_ns(c.itl_ms);
+    o->sim.itl_spread_ns = ms_to_ns(c.itl_spread_ms);
+    o->sim.seed = (uint64_t)c.seed;
+    o->max_conns = (size_t)c.max_conns;
+    log_init("aifb-simllm", (enum log_level)log_level_parse(c.log_level));
     return 0;
 }
 
