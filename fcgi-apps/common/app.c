@@ -17,10 +17,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "mono.h"
+#include "openapi.h"
 #include "prefork.h"
+#include "settings.h"
 #include "ssh.h"
 
-#include "settings.h"
 #ifndef AIFB_SCHEMA_HEAD
 #error "AIFB_SCHEMA_HEAD must be defined by the build (the highest sql/NNNN_*.sql)"
 #endif
@@ -103,10 +104,12 @@ static int worker_main(void *ctx, int listen_fd)
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [-c CONFIG] [COMMAND...]\n"
+            "usage: %s [-c CONFIG] [COMMAND...]  |  %s --settings-doc  |  %s --openapi\n"
             "  Runs the aifb FastCGI program: a master that keeps workers on a unix socket.\n"
-            "  -c CONFIG  key = value file (default: $AIFB_CONFIG); AIFB_<KEY> overrides each key\n",
-            prog);
+            "  -c CONFIG  key = value file (default: $AIFB_CONFIG); AIFB_<KEY> overrides each key\n"
+            "  --settings-doc  prints the table of the config's keys (the README's) and exits\n"
+            "  --openapi  prints the OpenAPI 3.1 document of this program's routes and exits\n",
+            prog, prog, prog);
 }
 
 /* Reads the keys every app needs into app (settings_check passed). Returns 0 or -1 (message printed). */
@@ -133,6 +136,10 @@ int app_main(int argc, char **argv, const struct app_def *def)
 {
     const char *conf = getenv("AIFB_CONFIG");
     int opt, rc = 1;
+    if (argc == 2 && strcmp(argv[1], "--settings-doc") == 0)
+        return settings_doc(stdout) < 0 ? 1 : 0;
+    if (argc == 2 && strcmp(argv[1], "--openapi") == 0)
+        return openapi_print(def, stdout) < 0 ? 1 : 0;
     while ((opt = getopt(argc, argv, "c:h")) != -1) {
         if (opt == 'c') {
             conf = optarg;
@@ -152,6 +159,10 @@ int app_main(int argc, char **argv, const struct app_def *def)
         fprintf(stderr, "aifb-%s: config: %s\n", def->name, err);
         return 2;
     }
+    if (settings_check(app.config, conf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "aifb-%s: config: %s\n", def->name, err);
+        goto out;
+    }
     if (configure(&app, def->name) < 0)
         goto out;
     if (optind < argc) {
@@ -160,10 +171,6 @@ int app_main(int argc, char **argv, const struct app_def *def)
             goto out;
         }
         app.db = db_new(settings_str(app.config, SETTING_DB_DSN));
-    if (settings_check(app.config, conf, err, sizeof(err)) < 0) {
-        fprintf(stderr, "aifb-%s: config: %s\n", def->name, err);
-        goto out;
-    }
         app.ssh = cluster_session(&app);
         rc = def->cli(&app, argc - optind, argv + optind);
         ssh_free(app.ssh);

@@ -1,9 +1,10 @@
 /* h_system: health, ready and metrics, answered the same way by every app. SYSTEM_ROUTES puts
- * their three rows in an app's table. */
+ * their three rows in an app's table, and a fourth for the app's OpenAPI document (h_openapi.h). */
 #ifndef AIFB_H_SYSTEM_H
 #define AIFB_H_SYSTEM_H
 
 #include "err.h"
+#include "h_openapi.h"
 #include "route.h"
 
 struct req;
@@ -19,7 +20,8 @@ enum err h_system_metrics(struct req *r);
 #define SYSTEM_ROUTES \
     {.method = HTTP_GET, .path = "/v1/health", .handler = h_system_health, .role = ROLE_PUBLIC}, \
     {.method = HTTP_GET, .path = "/v1/ready", .handler = h_system_ready, .role = ROLE_PUBLIC}, \
-    {.method = HTTP_GET, .path = "/v1/metrics", .handler = h_system_metrics, .role = ROLE_PUBLIC}
+    {.method = HTTP_GET, .path = "/v1/metrics", .handler = h_system_metrics, .role = ROLE_PUBLIC}, \
+    {.method = HTTP_GET, .path = "/v1/openapi.json", .handler = h_openapi_get, .role = ROLE_PUBLIC}
 /* clang-format on */
 
 #endif

@@ -136,6 +136,20 @@ for _ in 1 2 3 4 5 6; do
     [ "$STATUS" = 200 ] || ok=0
 done
 [ $ok = 1 ] && pass "one replica cancelled by hand: prompts still succeed" || fail "failover" "$STATUS $BODY"
+# The group read back: the list, the group with its members, the models of its replicas, and 404.
+auth "$READ" GET "/api/server/v1/service-groups?limit=5"
+check "group list 200" 200
+jq -e --argjson g "$GID" 'any(.groups[]?; .id == $g)' <<<"$BODY" >/dev/null && pass "the list holds the group" ||
+    fail "group in the list" "$BODY"
+auth "$READ" GET "/api/server/v1/service-groups/$GID"
+check "group get 200" 200
+[ "$(jq -r '.services | length' <<<"$BODY")" = 2 ] && pass "the group lists its two services" || fail "group get" "$BODY"
+auth "$READ" GET "/api/server/v1/service-groups/$GID/models"
+check "group models 200" 200
+jq -e '.data | length > 0' <<<"$BODY" >/dev/null && pass "the group's models come from a running replica" ||
+    fail "group models" "$BODY"
+auth "$READ" GET "/api/server/v1/service-groups/999999"
+check_error "group get of no such group" 404 service_group_not_found
 auth "$OP" DELETE "/api/server/v1/service-groups/$GID"
 check "group delete 200" 200
 wait_for 10 bash -c "[ -z \"\$(squeue -h -j ${JOBS[1]} -o %i 2>/dev/null)\" ]" && pass "group delete cancels its jobs" ||
