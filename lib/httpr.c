@@ -114,15 +114,19 @@ static long feed_body(struct httpr *h, const char *data, size_t len)
             take = (size_t)h->remaining;
         if (body(h, data, take) < 0)
             return -1;
-        if (h->remaining >= 0 && (h->remaining -= (long long)take) == 0)
-            h->state = HTTPR_DONE;
+        if (h->remaining >= 0) {
+            h->remaining -= (long long)take;
+            if (h->remaining == 0)
+                h->state = HTTPR_DONE;
+        }
         return (long)take;
     case HTTPR_CHUNK_DATA:
         if ((long long)take > h->remaining)
             take = (size_t)h->remaining;
         if (body(h, data, take) < 0)
             return -1;
-        if ((h->remaining -= (long long)take) == 0)
+        h->remaining -= (long long)take;
+        if (h->remaining == 0)
             h->state = HTTPR_CHUNK_CRLF;
         return (long)take;
     case HTTPR_CHUNK_CRLF:

@@ -134,7 +134,8 @@ int proc_run(struct arena *a, const char *const argv[], int timeout_ms, size_t o
     pr[1] = po[1] = pe[1] = -1;
     s[0].fd = po[0], s[1].fd = pe[0];
     po[0] = pe[0] = -1;
-    if ((r->exec_errno = exec_result(pr[0])) != 0) {
+    r->exec_errno = exec_result(pr[0]);
+    if (r->exec_errno != 0) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
         goto out;

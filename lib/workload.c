@@ -401,13 +401,20 @@ static enum err parse_prompts(struct arena *a, const json_t *p, struct workload 
         return e;
     struct wl_prompts *wp = &w->prompts;
     wp->source = (enum wl_source)enum_index(member(p, "source"), sources, WL_INLINE);
-    if ((e = prompts_members(a, p, wp->source, detail)))
+    e = prompts_members(a, p, wp->source, detail);
+    if (e)
         return e;
-    if (wp->source == WL_INLINE && (e = parse_items(a, member(p, "items"), wp, detail)))
-        return e;
+    if (wp->source == WL_INLINE) {
+        e = parse_items(a, member(p, "items"), wp, detail);
+        if (e)
+            return e;
+    }
     wp->path = json_string_value(member(p, "path"));
-    if (wp->path && (e = check_path(a, wp->path, detail)))
-        return e;
+    if (wp->path) {
+        e = check_path(a, wp->path, detail);
+        if (e)
+            return e;
+    }
     wp->field = wp->source == WL_JSONL ? json_string_value(member(p, "field")) : NULL;
     if (wp->source == WL_JSONL && !wp->field)
         wp->field = "prompt";
@@ -476,16 +483,32 @@ enum err workload_parse(struct arena *a, const json_t *doc, bool require_targets
     if (e)
         return e;
     parse_scalars(doc, w);
-    if ((e = parse_targets(a, doc, require_targets, w, detail)) ||
-        (e = parse_extra_body(a, member(doc, "extra_body"), w, detail)) ||
-        (e = parse_load(a, member(doc, "load"), w, detail)) ||
-        (e = parse_prompts(a, member(doc, "prompts"), w, detail)) ||
-        (e = parse_slo(a, member(doc, "slo"), w, detail)) ||
-        (e = parse_percentiles(a, member(doc, "percentiles"), w, detail)) || (e = check_bounds(a, w, detail)))
+    e = parse_targets(a, doc, require_targets, w, detail);
+    if (e)
         return e;
-    if (member(doc, "pushgateway") &&
-        (e = parse_url(a, member(doc, "pushgateway"), "workload.pushgateway", &w->pushgateway, detail)))
+    e = parse_extra_body(a, member(doc, "extra_body"), w, detail);
+    if (e)
         return e;
+    e = parse_load(a, member(doc, "load"), w, detail);
+    if (e)
+        return e;
+    e = parse_prompts(a, member(doc, "prompts"), w, detail);
+    if (e)
+        return e;
+    e = parse_slo(a, member(doc, "slo"), w, detail);
+    if (e)
+        return e;
+    e = parse_percentiles(a, member(doc, "percentiles"), w, detail);
+    if (e)
+        return e;
+    e = check_bounds(a, w, detail);
+    if (e)
+        return e;
+    if (member(doc, "pushgateway")) {
+        e = parse_url(a, member(doc, "pushgateway"), "workload.pushgateway", &w->pushgateway, detail);
+        if (e)
+            return e;
+    }
     if (w->nstages)
         w->duration_s = workload_duration(w);
     return ERR_OK;

@@ -111,8 +111,9 @@ static enum err copy_file(struct app *app, struct arena *a, int64_t run, int64_t
 {
     *missing = false;
     enum err e = db_command(app->db, a, "SAVEPOINT aifb_copy", detail);
-    if (!e)
-        e = db_copy_in(app->db, a, sql, detail);
+    if (e)
+        return e;
+    e = db_copy_in(app->db, a, sql, detail);
     if (e)
         return e;
     struct copy_sink c = {app->db, arena_printf(a, "%lld,", (long long)run), 0, {0}, false};
@@ -186,6 +187,20 @@ struct load_tx {
     const char **detail;
 };
 
+/* The records and timeline files of rank into their tables. */
+static enum err copy_rank(struct load_tx *t, int rank)
+{
+    bool gone;
+    enum err e = copy_file(t->app, t->a, t->run, t->job, arena_printf(t->a, "records-%d.csv", rank),
+                           "COPY request_records (" RECORD_COLUMNS ") FROM STDIN (FORMAT csv)", &gone, t->detail);
+    if (e)
+        return e;
+    return copy_file(t->app, t->a, t->run, t->job, arena_printf(t->a, "timeline-%d.csv", rank),
+                     "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
+                     " in_flight, chunks, measured_tokens) FROM STDIN (FORMAT csv)",
+                     &gone, t->detail);
+}
+
 /* Every rank's files into the tables, then the run's latency, summary and final state. */
 static enum err load_body(void *ctx)
 {
@@ -196,17 +211,15 @@ static enum err load_body(void *ctx)
     /* a big run's COPY and summary take longer than an API request may */
     const char *p1[] = {t->id};
     enum err e = db_command(app->db, a, "SET LOCAL statement_timeout = 0", t->detail);
-    if (!e)
-        e = db_exec(app->db, a, &st_clear, p1, &res, t->detail);
-    for (int rank = 0; rank < t->ntasks && !e; rank++) {
-        bool gone;
-        e = copy_file(app, a, t->run, t->job, arena_printf(a, "records-%d.csv", rank),
-                      "COPY request_records (" RECORD_COLUMNS ") FROM STDIN (FORMAT csv)", &gone, t->detail);
-        if (!e)
-            e = copy_file(app, a, t->run, t->job, arena_printf(a, "timeline-%d.csv", rank),
-                          "COPY run_timeline (run_id, rank, second, started, completed, failed, output_tokens,"
-                          " in_flight, chunks, measured_tokens) FROM STDIN (FORMAT csv)",
-                          &gone, t->detail);
+    if (e)
+        return e;
+    e = db_exec(app->db, a, &st_clear, p1, &res, t->detail);
+    if (e)
+        return e;
+    for (int rank = 0; rank < t->ntasks; rank++) {
+        e = copy_rank(t, rank);
+        if (e)
+            return e;
     }
     const char *ranks_text = out_text(a, t->ranks, JSON_COMPACT);
     /* a run stopped before its job started has nothing to say; one that ran should have */
@@ -215,11 +228,10 @@ static enum err load_body(void *ctx)
             ? arena_printf(a, "%d of %d ranks wrote no summary (see the job's log)", t->missing, t->ntasks)
             : NULL;
     const char *p2[] = {t->id, t->missing && strcmp(t->state, "completed") == 0 ? "failed" : t->state, why, ranks_text};
-    if (!e)
-        e = db_exec(app->db, a, &st_latency, p1, &res, t->detail);
-    if (!e)
-        e = db_exec(app->db, a, &st_done, p2, &res, t->detail);
-    return e;
+    e = db_exec(app->db, a, &st_latency, p1, &res, t->detail);
+    if (e)
+        return e;
+    return db_exec(app->db, a, &st_done, p2, &res, t->detail);
 }
 
 /* Loads every rank's files of run (job) and sets its final state, in one transaction. */

@@ -110,7 +110,8 @@ static enum err records_csv(struct req *r, const char *id)
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_RUN_NOT_FOUND, "run %s", id);
     reply_header(r, "Content-Disposition", arena_printf(r->arena, "attachment; filename=\"run-%s-records.csv\"", id));
-    if ((e = reply_stream_start(r, 200, "text/csv; charset=utf-8")))
+    e = reply_stream_start(r, 200, "text/csv; charset=utf-8");
+    if (e)
         return e;
     if (reply_stream_write(r, RECORDS_CSV_HEADER, strlen(RECORDS_CSV_HEADER)) < 0)
         return ERR_OK;

@@ -132,10 +132,12 @@ static enum err resolve_target(struct req *r, const struct target *t, json_t *w)
     if (t->service_id) {
         if (strcmp(PQgetvalue(res, 0, 0), "running") != 0 || PQgetisnull(res, 0, 1))
             return req_fail(r, ERR_SERVICE_NOT_READY, "service %s is %s", p[0], PQgetvalue(res, 0, 0));
-    } else if ((e = db_exec(r->app->db, r->arena, &st_group, p, &res, &r->detail))) {
-        return e;
-    } else if (PQntuples(res) == 0) {
-        return req_fail(r, ERR_SERVICE_NOT_READY, "service group %s has no running replica", p[0]);
+    } else {
+        e = db_exec(r->app->db, r->arena, &st_group, p, &res, &r->detail);
+        if (e)
+            return e;
+        if (PQntuples(res) == 0)
+            return req_fail(r, ERR_SERVICE_NOT_READY, "service group %s has no running replica", p[0]);
     }
     int host = t->service_id ? 1 : 0;
     for (int i = 0; i < PQntuples(res); i++)
@@ -160,7 +162,8 @@ static enum err build_workload(struct req *r, const struct target *t, json_t **o
     if (*push && !json_object_get(w, "pushgateway"))
         json_object_set_new(w, "pushgateway", json_string(push));
     struct workload parsed;
-    if ((e = workload_parse(r->arena, w, true, &parsed, &r->detail)))
+    e = workload_parse(r->arena, w, true, &parsed, &r->detail);
+    if (e)
         return e;
     *out = w;
     return ERR_OK;

@@ -87,13 +87,13 @@ static enum err lookup(struct app *app, struct arena *a, const char *sha, enum r
             free_slot = i;
     }
     enum err e = app->token_lookup(app, a, sha, role, id);
-    if (e == ERR_OK) {
-        memcpy(c->slot[free_slot].sha, sha, 65);
-        c->slot[free_slot].role = *role;
-        c->slot[free_slot].id = *id;
-        c->slot[free_slot].until = t + AUTH_CACHE_SECONDS;
-    }
-    return e;
+    if (e)
+        return e;
+    memcpy(c->slot[free_slot].sha, sha, 65);
+    c->slot[free_slot].role = *role;
+    c->slot[free_slot].id = *id;
+    c->slot[free_slot].until = t + AUTH_CACHE_SECONDS;
+    return ERR_OK;
 }
 
 enum err auth_check(struct req *r, enum role need)

@@ -36,7 +36,9 @@ struct db {
 struct db *db_new(const char *dsn)
 {
     struct db *db = calloc(1, sizeof(*db));
-    if (!db || !(db->dsn = strdup(dsn))) {
+    if (db)
+        db->dsn = strdup(dsn);
+    if (!db || !db->dsn) {
         fprintf(stderr, "aifb: out of memory\n");
         abort();
     }
@@ -359,10 +361,10 @@ enum err db_tx(struct db *db, struct arena *a, enum err (*body)(void *ctx), void
         db->in_tx = true;
         db->tx_again = db->tx_external = false;
         e = body(ctx);
-        if (!e)
-            e = commit(db, a, detail);
-        else
+        if (e)
             rollback(db);
+        else
+            e = commit(db, a, detail);
         bool again = e && e != ERR_DB_OUTCOME_UNKNOWN && db->tx_again && !db->tx_external && attempt < DB_TX_TRIES;
         db->in_tx = false;
         if (!again)
@@ -422,7 +424,7 @@ enum err db_copy_end(struct db *db, struct arena *a, const char *abort_why, int6
     while ((res = PQgetResult(db->conn))) { /* the COPY's own result, then NULL */
         if (PQresultStatus(res) == PGRES_COMMAND_OK)
             num_i64(PQcmdTuples(res), rows);
-        else if (!e)
+        else if (e == ERR_OK) /* the first failure is the one to report */
             e = abort_why ? ERR_INTERNAL : classify(db, "COPY", res, a, detail);
         PQclear(res);
     }

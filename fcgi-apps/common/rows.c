@@ -31,9 +31,11 @@ enum err rows_one(struct req *r, const struct db_stmt *st, const char *const *pa
     if (PQntuples(res) == 0)
         return req_fail(r, not_found, "id=%s", params[0] ? params[0] : "");
     e = reply_data(r, status, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    if (e == ERR_OK && buf_append(&r->reply.body, "\n", 1) < 0)
+    if (e)
+        return e;
+    if (buf_append(&r->reply.body, "\n", 1) < 0)
         return ERR_RESPONSE_TOO_LARGE;
-    return e;
+    return ERR_OK;
 }
 
 struct stream_ctx {

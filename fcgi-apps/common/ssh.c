@@ -218,6 +218,19 @@ static enum err handshake(struct ssh *s)
     return ERR_OK;
 }
 
+/* The TCP connection, then the libssh2 session on it, handshaken and logged in. */
+static enum err connect_session(struct ssh *s)
+{
+    s->sock = tcp_connect(s->cfg.host, s->cfg.port, s->cfg.timeout_ms);
+    if (s->sock < 0)
+        return fail(s, ERR_CLUSTER_UNAVAILABLE, "cannot connect to %s:%d: %s", s->cfg.host, s->cfg.port,
+                    strerror(errno));
+    s->session = libssh2_session_init_ex(NULL, NULL, NULL, s);
+    if (!s->session)
+        return fail(s, ERR_CLUSTER_UNAVAILABLE, "libssh2 cannot start a session");
+    return handshake(s);
+}
+
 static enum err open_session(struct ssh *s, const char **detail)
 {
     if (s->session)
@@ -227,15 +240,7 @@ static enum err open_session(struct ssh *s, const char **detail)
         *detail = s->last_detail;
         return s->last_err;
     }
-    enum err e = ERR_OK;
-    s->sock = tcp_connect(s->cfg.host, s->cfg.port, s->cfg.timeout_ms);
-    if (s->sock < 0) {
-        e = fail(s, ERR_CLUSTER_UNAVAILABLE, "cannot connect to %s:%d: %s", s->cfg.host, s->cfg.port, strerror(errno));
-    } else if (!(s->session = libssh2_session_init_ex(NULL, NULL, NULL, s))) {
-        e = fail(s, ERR_CLUSTER_UNAVAILABLE, "libssh2 cannot start a session");
-    } else {
-        e = handshake(s);
-    }
+    enum err e = connect_session(s);
     if (e) {
         if (!s->last_fail || s->last_err != e)
             log_warn("ssh: %s", s->detail);
@@ -367,10 +372,14 @@ static enum err exec_one(struct ssh *s, const char *command, const char *stdin_d
     }
     char err[512] = "";
     e = write_all(s, ch, stdin_data, stdin_len, detail);
-    if (!e && libssh2_channel_send_eof(ch) != 0)
+    if (e)
+        goto out;
+    if (libssh2_channel_send_eof(ch) != 0) {
         e = session_error(s, "closing the command's input", detail);
-    if (!e)
-        e = read_all(s, ch, out, sink, ctx, mono_now() + total_s, err, sizeof(err), detail);
+        goto out;
+    }
+    e = read_all(s, ch, out, sink, ctx, mono_now() + total_s, err, sizeof(err), detail);
+out:
     if (!s->session) /* the session died under the channel: freeing it would touch freed memory */
         return e;
     log_stderr(err, command);
@@ -431,8 +440,10 @@ enum err ssh_tunnel(struct ssh *s, struct arena *a, const char *host, int port, 
     libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
     char err[8] = "";
     e = write_all(s, ch, request, len, detail);
-    if (!e)
-        e = read_all(s, ch, NULL, sink, ctx, mono_now() + wait_ms / 1000.0, err, sizeof(err), detail);
+    if (e)
+        goto out;
+    e = read_all(s, ch, NULL, sink, ctx, mono_now() + wait_ms / 1000.0, err, sizeof(err), detail);
+out:
     /* A service that stalls or vanishes is the service's fault, not the login node's. */
     if (e == ERR_CLUSTER_TIMEOUT || e == ERR_CLUSTER_UNAVAILABLE) {
         e = ERR_SERVICE_UNREACHABLE;

@@ -74,12 +74,14 @@ static enum err submit_body(void *ctx)
         return e;
     t->id = db_int(res, 0, 0);
     const char *hold[] = {t->tag, arena_i64(r->arena, t->id)};
-    if ((e = db_exec(db, r->arena, &st_hold, hold, &res, &r->detail)))
+    e = db_exec(db, r->arena, &st_hold, hold, &res, &r->detail);
+    if (e)
         return e;
     const char *name = arena_printf(r->arena, "%s-%" PRId64, t->tag, t->id);
     json_t *in = t->s->request(r, t->s->ctx, t->id);
     json_object_set_new(in, "job_name", json_string(name));
-    if ((e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail))) {
+    e = agent_call(r->app, r->arena, "submit", NULL, 0, in, &answer, &r->detail);
+    if (e) {
         if (agent_unknown_outcome(e))
             t->lost = name; /* taken back once the transaction is over (its row is not kept) */
         return e;
@@ -140,7 +142,8 @@ static enum err settle_body(void *ctx)
     enum err e = db_exec(t->app->db, t->a, &st_try_hold, hold, &res, &t->detail);
     if (e || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
         return e; /* the submit is still open */
-    if ((e = db_exec(t->app->db, t->a, t->exists, p, &res, &t->detail)))
+    e = db_exec(t->app->db, t->a, t->exists, p, &res, &t->detail);
+    if (e)
         return e;
     t->orphan = PQntuples(res) == 0;
     return ERR_OK;
@@ -159,8 +162,8 @@ static const char *id_of(struct arena *a, const char *name, const char *tag)
 static void settle(struct settle_tx *t, const json_t *job)
 {
     const char *state = agent_job_state(job); /* NULL: a state SLURM names and the agent does not map: live */
-    if (!(t->id = id_of(t->a, json_string_value(json_object_get(job, "job_name")), t->tag)) ||
-        (state && job_state_terminal_name(state)))
+    t->id = id_of(t->a, json_string_value(json_object_get(job, "job_name")), t->tag);
+    if (!t->id || (state && job_state_terminal_name(state)))
         return;
     enum err e = db_tx(t->app->db, t->a, settle_body, t, &t->detail);
     if (e || !t->orphan) {

@@ -282,7 +282,8 @@ enum err h_content_download(struct req *r)
         return e;
     reply_header(r, "Content-Disposition", disposition(r->arena, f.path));
     reply_header(r, "X-Content-Type-Options", "nosniff");
-    if ((e = reply_stream_start(r, 200, "text/plain; charset=utf-8")))
+    e = reply_stream_start(r, 200, "text/plain; charset=utf-8");
+    if (e)
         return e;
     char *block = arena_alloc(r->arena, READER_BLOCK);
     for (off_t off = 0; off < f.st.st_size;) {

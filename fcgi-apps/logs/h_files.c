@@ -97,10 +97,14 @@ enum err h_files_delete(struct req *r)
     const char *path = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
     if (remote && strcmp(PQgetvalue(res, 0, 1), "agent") == 0)
         return req_fail(r, ERR_INVALID_INPUT, "field=remote: the agent's audit log stays on the cluster");
-    if (remote && (e = delete_remote(r, path)))
-        return e;
+    if (remote) {
+        e = delete_remote(r, path);
+        if (e)
+            return e;
+    }
     const char *p2[] = {id, remote ? "true" : "false"};
-    if ((e = db_exec(r->app->db, r->arena, &st_forget, p2, &res, &r->detail)))
+    e = db_exec(r->app->db, r->arena, &st_forget, p2, &res, &r->detail);
+    if (e)
         return e;
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_LOG_FILE_NOT_FOUND, "log file %s was deleted meanwhile", id);

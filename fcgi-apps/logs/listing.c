@@ -19,8 +19,10 @@ enum listing_kind listing_parse(const char *line, struct listing_entry *e)
         return LISTING_FOLDER;
     struct tm tm = {0};
     const char *end = strptime(date, "%Y/%m/%d", &tm);
-    if (perms[0] != '-' || size < 0 || !end || *end || !(end = strptime(tod, "%H:%M:%S", &tm)) || *end ||
-        !categorize_path_ok(line + off))
+    if (perms[0] != '-' || size < 0 || !end || *end)
+        return LISTING_SKIP;
+    end = strptime(tod, "%H:%M:%S", &tm);
+    if (!end || *end || !categorize_path_ok(line + off))
         return LISTING_SKIP;
     e->path = line + off;
     e->size = size;

@@ -202,8 +202,11 @@ int mirror_unlink(const char *root, const char *relpath, const char **why)
     if (dfd < 0)
         return -1;
     int rc = check_regular(dfd, name, &st, why);
-    if (rc == 0 && (rc = unlinkat(dfd, name, 0)) < 0)
-        *why = open_why(errno, "no such file", "cannot remove the file");
+    if (rc == 0) {
+        rc = unlinkat(dfd, name, 0);
+        if (rc < 0)
+            *why = open_why(errno, "no such file", "cannot remove the file");
+    }
     close_keep_errno(dfd);
     return rc;
 }

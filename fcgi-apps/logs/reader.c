@@ -260,7 +260,8 @@ long reader_search(int fd, const char *needle, size_t nlen, long max_hits, reade
     if (memchr(needle, '\n', nlen))
         return 0;
     struct search s = {.needle = needle, .nlen = nlen, .max_hits = max_hits, .hit = hit, .ctx = ctx, .line = 1};
-    if (!(s.w = block_alloc(WINDOW)))
+    s.w = block_alloc(WINDOW);
+    if (!s.w)
         return -1;
     long rc = -1;
     for (off_t off = 0;;) {

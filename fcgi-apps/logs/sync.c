@@ -246,20 +246,22 @@ static enum err diff_body(void *ctx)
     enum err e =
         db_command(p->app->db, p->a,
                    "CREATE TEMP TABLE sync_list (path text, size bigint, mtime bigint) ON COMMIT DROP", p->detail);
-    if (!e)
-        e = copy_rows(p, "COPY sync_list (path, size, mtime) FROM STDIN", p->listed, list_row, NULL);
-    if (!e)
-        e = db_exec(p->app->db, p->a, &st_wanted, NULL, &res, p->detail);
-    if (!e) {
-        p->nwanted = (size_t)PQntuples(res);
-        p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
-        p->group = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->group));
-        for (size_t i = 0; i < p->nwanted; i++) {
-            p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
-            p->group[i] = PQgetisnull(res, (int)i, 1) ? NULL : arena_strdup(p->a, PQgetvalue(res, (int)i, 1));
-        }
+    if (e)
+        return e;
+    e = copy_rows(p, "COPY sync_list (path, size, mtime) FROM STDIN", p->listed, list_row, NULL);
+    if (e)
+        return e;
+    e = db_exec(p->app->db, p->a, &st_wanted, NULL, &res, p->detail);
+    if (e)
+        return e;
+    p->nwanted = (size_t)PQntuples(res);
+    p->wanted = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->wanted));
+    p->group = arena_alloc(p->a, (p->nwanted + 1) * sizeof(*p->group));
+    for (size_t i = 0; i < p->nwanted; i++) {
+        p->wanted[i] = arena_strdup(p->a, PQgetvalue(res, (int)i, 0));
+        p->group[i] = PQgetisnull(res, (int)i, 1) ? NULL : arena_strdup(p->a, PQgetvalue(res, (int)i, 1));
     }
-    return e;
+    return ERR_OK;
 }
 
 static enum err diff(struct pass *p)
@@ -384,13 +386,15 @@ static enum err index_body(void *ctx)
                             "CREATE TEMP TABLE sync_files (path text, category text, size bigint, mtime float8,"
                             " job bigint, svc bigint, run bigint) ON COMMIT DROP",
                             p->detail);
-    if (!e)
-        e = copy_rows(p, "COPY sync_files FROM STDIN", p->nwanted, put_file, &p->indexed);
-    if (!e)
-        e = db_exec(p->app->db, p->a, &st_upsert, NULL, &res, p->detail);
-    if (!e)
-        e = db_exec(p->app->db, p->a, &st_relink, NULL, &res, p->detail);
-    return e;
+    if (e)
+        return e;
+    e = copy_rows(p, "COPY sync_files FROM STDIN", p->nwanted, put_file, &p->indexed);
+    if (e)
+        return e;
+    e = db_exec(p->app->db, p->a, &st_upsert, NULL, &res, p->detail);
+    if (e)
+        return e;
+    return db_exec(p->app->db, p->a, &st_relink, NULL, &res, p->detail);
 }
 
 static enum err index_fetched(struct pass *p)
@@ -411,23 +415,31 @@ static enum err timed(struct pass *p, int i, enum err (*step)(struct pass *))
 static enum err steps(struct pass *p)
 {
     enum err e = remote(p);
-    if (!e && mkdir(p->mirror, 0750) < 0 && errno != EEXIST) {
+    if (e)
+        return e;
+    if (mkdir(p->mirror, 0750) < 0 && errno != EEXIST) {
         *p->detail = arena_printf(p->a, "mirror %s: %s", p->mirror, strerror(errno));
-        e = ERR_INTERNAL;
+        return ERR_INTERNAL;
     }
-    if (!e)
-        e = timed(p, 0, list_remote);
-    if (!e)
-        e = timed(p, 1, diff);
-    if (!e)
-        e = timed(p, 2, fetch);
-    if (!e && p->nwanted)
+    e = timed(p, 0, list_remote);
+    if (e)
+        return e;
+    e = timed(p, 1, diff);
+    if (e)
+        return e;
+    e = timed(p, 2, fetch);
+    if (e)
+        return e;
+    if (p->nwanted) {
         e = timed(p, 3, index_fetched);
-    if (!e && p->partial) {
+        if (e)
+            return e;
+    }
+    if (p->partial) {
         *p->detail = p->partial;
         return ERR_CLUSTER_UNAVAILABLE;
     }
-    return e;
+    return ERR_OK;
 }
 
 enum err sync_run(struct app *app, struct arena *a, const char *trigger, const char **row, const char **detail)
@@ -458,7 +470,8 @@ enum err sync_run(struct app *app, struct arena *a, const char *trigger, const c
                         arena_i64(a, p.ms[1]),
                         arena_i64(a, p.ms[2]),
                         arena_i64(a, p.ms[3])};
-    if ((e = db_exec(app->db, a, &st_finish, p2, &res, detail)))
+    e = db_exec(app->db, a, &st_finish, p2, &res, detail);
+    if (e)
         return e;
     *row = arena_strdup(a, PQgetvalue(res, 0, 0));
     const char *p3[] = {id};

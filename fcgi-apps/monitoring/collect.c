@@ -166,6 +166,17 @@ static enum err copy_points(struct sink *k, const char *series_id, const json_t 
     return ERR_OK;
 }
 
+/* The points of the n series of result, ids[i] the id of the i-th, into the open COPY. */
+static enum err copy_all(struct sink *k, const char *const *ids, const json_t *result, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum err e = copy_points(k, ids[i], json_object_get(json_array_get(result, i), "values"));
+        if (e)
+            return e;
+    }
+    return flush(k, true);
+}
+
 /* One answer (a matrix) of entry e: its series upserted, then its points by one COPY. */
 static enum err store(struct sink *k, const struct catalog_entry *e, const char *query, const json_t *result)
 {
@@ -184,10 +195,7 @@ static enum err store(struct sink *k, const struct catalog_entry *e, const char 
     enum err err = db_copy_in(k->app->db, k->a, "COPY session_samples (series_id, ts, value) FROM STDIN", k->detail);
     if (err)
         return err;
-    for (size_t i = 0; !err && i < n; i++)
-        err = copy_points(k, ids[i], json_object_get(json_array_get(result, i), "values"));
-    if (!err)
-        err = flush(k, true);
+    err = copy_all(k, ids, result, n);
     int64_t rows;
     const char *d2;
     enum err end = db_copy_end(k->app->db, k->a, err ? "collection failed" : NULL, &rows, err ? &d2 : k->detail);
@@ -230,20 +238,23 @@ static enum err collect_body(void *ctx)
     k->points = 0;
     buf_clear(&k->copy); /* what a failed try left */
     enum err e = db_exec(app->db, k->a, &st_lock, p, &res, k->detail);
-    if (!e && (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "active") == 0)) {
+    if (e)
+        return e;
+    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "active") == 0) {
         *k->detail = "the session was deleted or is active again";
-        e = ERR_SESSION_STATE;
+        return ERR_SESSION_STATE;
     }
-    if (!e)
-        e = db_exec(app->db, k->a, &st_clear, p, &res, k->detail);
-    for (size_t i = 0; !e && i < catalog_len; i++)
+    e = db_exec(app->db, k->a, &st_clear, p, &res, k->detail);
+    if (e)
+        return e;
+    for (size_t i = 0; i < catalog_len; i++) {
         e = fetch(k, &catalog[i]);
-    if (!e) {
-        const char *p2[] = {k->w->session_id, arena_printf(k->a, "%.17g", k->w->step),
-                            arena_printf(k->a, "%lld", (long long)k->points)};
-        e = db_exec(app->db, k->a, &st_done, p2, &res, k->detail);
+        if (e)
+            return e;
     }
-    return e;
+    const char *p2[] = {k->w->session_id, arena_printf(k->a, "%.17g", k->w->step),
+                        arena_printf(k->a, "%lld", (long long)k->points)};
+    return db_exec(app->db, k->a, &st_done, p2, &res, k->detail);
 }
 
 enum err collect_run(struct app *app, struct arena *a, const struct watch *w, int64_t *points, const char **detail)

@@ -175,9 +175,10 @@ enum err energy_measure(struct app *app, struct arena *a, const char *run_id, co
                        pg ? pg : "[]"};
     PGresult *res;
     e = db_exec(app->db, a, &st_store, p, &res, detail);
-    if (!e)
-        *row = arena_strdup(a, PQgetvalue(res, 0, 0));
-    return e;
+    if (e)
+        return e;
+    *row = arena_strdup(a, PQgetvalue(res, 0, 0));
+    return ERR_OK;
 }
 
 enum err energy_stored(struct app *app, struct arena *a, const char *run_id, const char **row, const char **detail)
@@ -186,7 +187,9 @@ enum err energy_stored(struct app *app, struct arena *a, const char *run_id, con
     PGresult *res;
     *row = NULL;
     enum err e = db_exec(app->db, a, &st_get, p, &res, detail);
-    if (!e && PQntuples(res) > 0)
+    if (e)
+        return e;
+    if (PQntuples(res) > 0)
         *row = arena_strdup(a, PQgetvalue(res, 0, 0));
-    return e;
+    return ERR_OK;
 }

@@ -109,17 +109,20 @@ enum err h_collect_run(struct req *r)
     if (strcmp(w.state, "active") == 0)
         return req_fail(r, ERR_SESSION_STATE, "session %s is active until its end; stop it to collect now", id);
     w.step = in_num(r->in, K_step_s, w.step);
-    if ((e = check_steps(r, &w)))
+    e = check_steps(r, &w);
+    if (e)
         return e;
     int64_t points;
     double t0 = mono_now();
-    if ((e = collect_run(r->app, r->arena, &w, &points, &r->detail)))
+    e = collect_run(r->app, r->arena, &w, &points, &r->detail);
+    if (e)
         return e;
     log_info("session %s: collected %lld points at %g s in %.0f ms", id, (long long)points, w.step,
              (mono_now() - t0) * 1000);
     const char *p[] = {id};
     PGresult *res;
-    if ((e = db_exec(r->app->db, r->arena, &st_get, p, &res, &r->detail)))
+    e = db_exec(r->app->db, r->arena, &st_get, p, &res, &r->detail);
+    if (e)
         return e;
     json_t *doc = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
     if (!doc)
@@ -142,7 +145,8 @@ static enum err stream(struct req *r, const char *id, bool csv)
         csv ? DATA_CSV_HEADER : arena_printf(r->arena, "{\"session\":%s,\"series\":[", PQgetvalue(res, 0, 0));
     reply_header(r, "Content-Disposition",
                  arena_printf(r->arena, "attachment; filename=\"session-%s.%s\"", id, csv ? "csv" : "json"));
-    if ((e = reply_stream_start(r, 200, csv ? "text/csv; charset=utf-8" : "application/json")))
+    e = reply_stream_start(r, 200, csv ? "text/csv; charset=utf-8" : "application/json");
+    if (e)
         return e;
     if (reply_stream_write(r, head, strlen(head)) < 0)
         return ERR_OK;

@@ -99,10 +99,12 @@ static enum err check_exist(struct req *r, enum in_key k, const struct db_stmt *
     const char *p[] = {id_array(r, k)};
     PGresult *res;
     enum err e = db_exec(r->app->db, r->arena, st, p, &res, &r->detail);
-    if (!e && PQntuples(res) > 0)
-        e = req_fail(r, ERR_INVALID_INPUT, "field=%s: no %s with id %s", in_name(k),
-                     k == K_services ? "service" : "run", PQgetvalue(res, 0, 0));
-    return e;
+    if (e)
+        return e;
+    if (PQntuples(res) > 0)
+        return req_fail(r, ERR_INVALID_INPUT, "field=%s: no %s with id %s", in_name(k),
+                        k == K_services ? "service" : "run", PQgetvalue(res, 0, 0));
+    return ERR_OK;
 }
 
 /* starts_at/ends_at/duration_s into the window (*s, *e as PostgreSQL's text), checked. */

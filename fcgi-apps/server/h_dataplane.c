@@ -26,8 +26,11 @@ static enum err endpoint_of(struct req *r, struct service *s, bool llm)
     enum err e = services_load(r, in_int(r->in, K_id, 0), s);
     if (e)
         return e;
-    if (llm && (e = need_llm(r, s)))
-        return e;
+    if (llm) {
+        e = need_llm(r, s);
+        if (e)
+            return e;
+    }
     if (strcmp(s->state, "running") != 0 || !s->host || s->port <= 0)
         return req_fail(r, ERR_SERVICE_NOT_READY, "id=%lld state=%s", (long long)s->id, s->state);
     return ERR_OK;
@@ -94,7 +97,8 @@ static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const s
     if (e)
         return e;
     if (PQntuples(res) == 0) {
-        if ((e = db_exec(r->app->db, r->arena, &st_group, params, &res, &r->detail)))
+        e = db_exec(r->app->db, r->arena, &st_group, params, &res, &r->detail);
+        if (e)
             return e;
         if (PQntuples(res) == 0)
             return req_fail(r, ERR_GROUP_NOT_FOUND, "id=%s", params[0]);
@@ -102,7 +106,11 @@ static enum err each_replica(struct req *r, enum err (*fn)(struct req *, const s
     }
     for (int i = 0; i < PQntuples(res); i++) {
         struct service s;
-        if ((e = services_load(r, db_int(res, i, 0), &s)) || (e = need_llm(r, &s)))
+        e = services_load(r, db_int(res, i, 0), &s);
+        if (e)
+            return e;
+        e = need_llm(r, &s);
+        if (e)
             return e;
         /* The reconciler or a delete may have taken its endpoint since the replicas were listed. */
         if (strcmp(s.state, "running") != 0 || !s.host || s.port <= 0) {

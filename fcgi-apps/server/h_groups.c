@@ -34,21 +34,29 @@ static const struct db_stmt st_delete =
     DB_STMT("groups_delete",
             "UPDATE service_groups SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1 RETURNING id", 1, true);
 
-/* Cancels every member of group id; returns the first error. */
+/* Cancels the service id. */
+static enum err cancel_one(struct req *r, int64_t id)
+{
+    struct service s;
+    enum err e = services_load(r, id, &s);
+    return e ? e : services_cancel(r, &s);
+}
+
+/* Cancels every member of group id, going on past a failure; returns the first error. */
 static enum err cancel_members(struct req *r, const char *id)
 {
     const char *params[] = {id};
     PGresult *res;
-    enum err e = db_exec(r->app->db, r->arena, &st_members, params, &res, &r->detail), first = ERR_OK;
-    for (int i = 0; !e && i < PQntuples(res); i++) {
-        struct service s;
-        if ((e = services_load(r, db_int(res, i, 0), &s)) == ERR_OK)
-            e = services_cancel(r, &s);
+    enum err e = db_exec(r->app->db, r->arena, &st_members, params, &res, &r->detail);
+    if (e)
+        return e;
+    enum err first = ERR_OK;
+    for (int i = 0; i < PQntuples(res); i++) {
+        e = cancel_one(r, db_int(res, i, 0));
         if (e && !first)
             first = e;
-        e = ERR_OK;
     }
-    return e ? e : first;
+    return first;
 }
 
 enum err h_groups_create(struct req *r)
@@ -73,7 +81,8 @@ enum err h_groups_create(struct req *r)
     for (int64_t i = 0; i < replicas; i++) {
         int64_t id, job;
         const char *sname = arena_printf(r->arena, "%s-%lld", ins[0], (long long)i);
-        if ((e = services_create(r, sname, recipe, params, submit, group, &id, &job))) {
+        e = services_create(r, sname, recipe, params, submit, group, &id, &job);
+        if (e) {
             const char *why = arena_strdup(r->arena, r->detail); /* the cancels below reuse r->detail */
             cancel_members(r, gid);
             const char *p[] = {gid};
@@ -107,7 +116,8 @@ enum err h_groups_delete(struct req *r)
         return e;
     if (PQntuples(res) == 0)
         return req_fail(r, ERR_GROUP_NOT_FOUND, "id=%s", params[0]);
-    if ((e = cancel_members(r, params[0])))
+    e = cancel_members(r, params[0]);
+    if (e)
         return e;
     return rows_one(r, &st_get, params, 200, ERR_GROUP_NOT_FOUND);
 }

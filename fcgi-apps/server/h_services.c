@@ -74,7 +74,8 @@ enum err h_services_delete(struct req *r)
     enum err e = services_load(r, in_int(r->in, K_id, 0), &s);
     if (e)
         return e;
-    if ((e = services_cancel(r, &s)))
+    e = services_cancel(r, &s);
+    if (e)
         return e;
     const char *p[] = {in_text(r->in, K_id)};
     return rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND);
@@ -90,17 +91,20 @@ enum err h_services_status(struct req *r)
     if (s.job_id > 0) {
         const char *arg[] = {arena_printf(r->arena, "%lld", (long long)s.job_id)};
         json_t *answer;
-        if ((e = agent_call(r->app, r->arena, "status", arg, 1, NULL, &answer, &r->detail)))
+        e = agent_call(r->app, r->arena, "status", arg, 1, NULL, &answer, &r->detail);
+        if (e)
             return e;
         job = json_array_get(json_object_get(answer, "jobs"), 0);
         /* The row refusing what the agent reported is the agent's fault, not the caller's. */
-        if (job && (e = services_apply(r->app, r->arena, s.id, job, &r->detail)))
-            return e == ERR_INVALID_INPUT
-                       ? req_fail(r, ERR_AGENT_FAILED, "the job's status does not fit: %s", r->detail)
-                       : e;
+        e = job ? services_apply(r->app, r->arena, s.id, job, &r->detail) : ERR_OK;
+        if (e == ERR_INVALID_INPUT)
+            return req_fail(r, ERR_AGENT_FAILED, "the job's status does not fit: %s", r->detail);
+        if (e)
+            return e;
     }
     const char *p[] = {in_text(r->in, K_id)};
-    if ((e = rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND)))
+    e = rows_one(r, &st_get, p, 200, ERR_SERVICE_NOT_FOUND);
+    if (e)
         return e;
     /* The row as stored, with the job as SLURM reports it now. */
     json_t *row = req_own_json(r, json_loadb(r->reply.body.data, r->reply.body.len, 0, NULL));

@@ -196,7 +196,8 @@ static void reconcile_jobs(struct app *app, struct arena *a, PGresult *res)
         for (int i = 0; i < n; i++) {
             if (db_int(res, i, 1) != job_id)
                 continue;
-            if ((e = services_apply(app, a, db_int(res, i, 0), job, &detail)))
+            e = services_apply(app, a, db_int(res, i, 0), job, &detail);
+            if (e)
                 log_warn("reconcile: service %s: %s: %s", PQgetvalue(res, i, 0), err_string(e), detail);
         }
     }

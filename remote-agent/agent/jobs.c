@@ -132,7 +132,8 @@ static enum err gather(struct agent *ag, const int64_t *ids, size_t n, struct jo
     for (size_t i = 0; i < m && i < SLURM_SCONTROL_MAX; i++) {
         struct jobstate_row row;
         bool found;
-        if ((e = slurm_scontrol(&ag->slurm, left[i], &row, &found)) != ERR_OK) {
+        e = slurm_scontrol(&ag->slurm, left[i], &row, &found);
+        if (e != ERR_OK) {
             ag->detail = ag->slurm.detail;
             return e;
         }
@@ -140,7 +141,8 @@ static enum err gather(struct agent *ag, const int64_t *ids, size_t n, struct jo
             merge(rows, ids, n, &row, 1);
     }
     for (int completion = 1; completion >= 0; completion--) {
-        if ((m = missing(ag, rows, ids, n, &left)) == 0)
+        m = missing(ag, rows, ids, n, &left);
+        if (m == 0)
             break;
         ngot = slurm_sacct(&ag->slurm, left, m, completion, &got);
         merge(rows, ids, n, got, ngot);
@@ -207,11 +209,13 @@ static enum err own_job(struct agent *ag, const char *verb, int argc, const char
         return ERR_USAGE;
     }
     enum err e = parse_id(ag, argv[0], id);
-    if (!e && !state_job_exists(ag->arena, ag->state_dir, *id)) {
+    if (e)
+        return e;
+    if (!state_job_exists(ag->arena, ag->state_dir, *id)) {
         ag->detail = arena_printf(ag->arena, "job_id=%" PRId64, *id);
-        e = ERR_JOB_NOT_FOUND;
+        return ERR_JOB_NOT_FOUND;
     }
-    return e;
+    return ERR_OK;
 }
 
 enum err jobs_cancel(struct agent *ag, int argc, const char *const *argv, json_t **reply)

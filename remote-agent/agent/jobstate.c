@@ -75,8 +75,9 @@ static size_t parse_table(struct arena *a, const char *text, struct jobstate_row
         size_t len = nl ? (size_t)(nl - p) : strlen(p), flen[MAX_FIELDS];
         const char *f[MAX_FIELDS];
         struct jobstate_row r = {0};
-        if (split(p, len, '|', f, flen) == 4 && jobstate_parse_id(f[0], flen[0], &r.job_id) &&
-            (r.slurm_state = state_word(a, f[1], flen[1])) != NULL) {
+        if (split(p, len, '|', f, flen) == 4 && jobstate_parse_id(f[0], flen[0], &r.job_id))
+            r.slurm_state = state_word(a, f[1], flen[1]);
+        if (r.slurm_state) {
             r.node = value(a, f[sacct ? 3 : 2], flen[sacct ? 3 : 2]);
             r.reason = sacct ? NULL : value(a, f[3], flen[3]);
             r.exit_code = sacct ? value(a, f[2], flen[2]) : NULL;
@@ -117,15 +118,21 @@ bool jobstate_parse_scontrol(struct arena *a, const char *text, struct jobstate_
     size_t len;
     const char *v;
     memset(row, 0, sizeof(*row));
-    if (!(v = word_value(text, "JobId", &len)) || !jobstate_parse_id(v, len, &row->job_id))
+    v = word_value(text, "JobId", &len);
+    if (!v || !jobstate_parse_id(v, len, &row->job_id))
         return false;
-    if (!(v = word_value(text, "JobState", &len)) || !(row->slurm_state = state_word(a, v, len)))
+    v = word_value(text, "JobState", &len);
+    row->slurm_state = v ? state_word(a, v, len) : NULL;
+    if (!row->slurm_state)
         return false;
-    if ((v = word_value(text, "NodeList", &len)))
+    v = word_value(text, "NodeList", &len);
+    if (v)
         row->node = value(a, v, len);
-    if ((v = word_value(text, "Reason", &len)))
+    v = word_value(text, "Reason", &len);
+    if (v)
         row->reason = value(a, v, len);
-    if ((v = word_value(text, "ExitCode", &len)))
+    v = word_value(text, "ExitCode", &len);
+    if (v)
         row->exit_code = value(a, v, len);
     return true;
 }

@@ -168,13 +168,15 @@ enum err logs_read_tail(struct arena *a, int dirfd, const char *name, size_t byt
         goto out;
     }
     /* from the end: the size now, then back by bytes; a growing log may have more by the read */
-    if ((end = lseek(fd, 0, SEEK_END)) < 0) {
+    end = lseek(fd, 0, SEEK_END);
+    if (end < 0) {
         e = tail_fail(a, why, name, "lseek", errno);
         goto out;
     }
     from = end > (off_t)bytes ? end - (off_t)bytes : 0;
     t->data = arena_alloc(a, (size_t)(end - from) + 1);
-    if ((n = pread_full(fd, t->data, (size_t)(end - from), from)) < 0) {
+    n = pread_full(fd, t->data, (size_t)(end - from), from);
+    if (n < 0) {
         e = tail_fail(a, why, name, "read", errno);
         goto out;
     }
@@ -201,14 +203,19 @@ static enum err read_log(struct agent *ag, const char *recipe, const char *name,
     }
     *path = recipe && recipe_name_ok(recipe) ? arena_printf(ag->arena, "%s/%s", recipe, name) : name;
     enum err e = logs_read_tail(ag->arena, dirfd, *path, bytes, t, &ag->detail);
-    if (!e && t->missing && *path != name) {
+    if (e)
+        goto out;
+    if (t->missing && *path != name) {
         struct logs_tail flat;
         e = logs_read_tail(ag->arena, dirfd, name, bytes, &flat, &ag->detail);
-        if (!e && !flat.missing) {
+        if (e)
+            goto out;
+        if (!flat.missing) {
             *t = flat;
             *path = name;
         }
     }
+out:
     close(dirfd);
     return e;
 }
@@ -232,7 +239,8 @@ enum err logs_verb(struct agent *ag, int argc, const char *const *argv, json_t *
         ag->detail = arena_printf(ag->arena, "STATE/jobs/%" PRId64 "/request.json has no valid job_name", args.id);
         return ERR_AGENT_STATE;
     }
-    if ((e = read_log(ag, json_string_value(json_object_get(req, "recipe")), name, args.bytes, &t, &path)))
+    e = read_log(ag, json_string_value(json_object_get(req, "recipe")), name, args.bytes, &t, &path);
+    if (e)
         return e;
     /* a tail cut inside a character starts at the next whole one; then the cap on the JSON form */
     size_t skip = t.offset > 0 ? logs_char_start(t.data, t.len) : 0;

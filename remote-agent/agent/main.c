@@ -61,9 +61,10 @@ static enum err verb_recipe(struct agent *ag, int argc, const char *const *argv,
         return ERR_USAGE;
     }
     enum err e = recipe_load(ag->arena, ag->recipes_dir, argv[0], &r, &ag->detail);
-    if (!e)
-        *reply = out_keep(ag->arena, recipe_describe(r));
-    return e;
+    if (e)
+        return e;
+    *reply = out_keep(ag->arena, recipe_describe(r));
+    return ERR_OK;
 }
 
 static const struct verb {
@@ -172,7 +173,8 @@ static enum err run(struct agent *ag, int argc, const char *const *argv, json_t 
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         if (strcmp(verbs[i].name, argv[v]) != 0)
             continue;
-        if (verbs[i].needs_state && (e = state_init(ag->arena, ag->state_dir, &ag->detail)) != ERR_OK)
+        e = verbs[i].needs_state ? state_init(ag->arena, ag->state_dir, &ag->detail) : ERR_OK;
+        if (e)
             return e;
         return verbs[i].fn(ag, argc - v - 1, argv + v + 1, reply);
     }

@@ -39,7 +39,10 @@ static const char *intern(const char *pattern)
     for (size_t i = 0; i < n; i++)
         if (strcmp(table[i], pattern) == 0)
             return table[i];
-    if (n == sizeof(table) / sizeof(table[0]) || !(table[n] = strdup(pattern)))
+    if (n == sizeof(table) / sizeof(table[0]))
+        return NULL;
+    table[n] = strdup(pattern);
+    if (!table[n])
         return NULL;
     return table[n++];
 }
@@ -126,9 +129,17 @@ static int pattern_of(const json_t *decl, const char *key, const char **out)
     *out = NULL;
     if (!p)
         return 0;
-    if (!input_pattern_valid(p) || !(*out = intern(p)))
+    if (!input_pattern_valid(p))
         return -1;
-    return 0;
+    *out = intern(p);
+    return *out ? 0 : -1;
+}
+
+/* -1, with *why set to what. */
+static int decl_fail(const char **why, const char *what)
+{
+    *why = what;
+    return -1;
 }
 
 /* The field of one parameter from its declaration. Returns 0, or -1 with *why set. */
@@ -140,44 +151,46 @@ static int field_build(struct arena *a, const json_t *decl, struct recipe_param 
     case RECIPE_INTEGER:
         f->type = FIELD_INT;
         if (int_bound(decl, "min", INT64_MIN, &f->min) < 0 || int_bound(decl, "max", INT64_MAX, &f->max) < 0)
-            return *why = "min and max of an integer must be integers", -1;
+            return decl_fail(why, "min and max of an integer must be integers");
         break;
     case RECIPE_NUMBER:
         f->type = FIELD_NUM;
         f->fmin = json_object_get(decl, "min") ? json_number_value(json_object_get(decl, "min")) : -DBL_MAX;
         f->fmax = json_object_get(decl, "max") ? json_number_value(json_object_get(decl, "max")) : DBL_MAX;
         if (f->fmin > f->fmax)
-            return *why = "min is above max", -1;
+            return decl_fail(why, "min is above max");
         return 0;
     case RECIPE_STRING:
         f->type = FIELD_STR;
         if (int_bound(decl, "min", 0, &f->min) < 0 || int_bound(decl, "max", STRING_MAX_DEFAULT, &f->max) < 0 ||
             f->min < 0 || f->max < 1 || f->max > RECIPE_STRING_MAX)
-            return *why = "min and max of a string are lengths in [0, 1000000], max at least 1", -1;
+            return decl_fail(why, "min and max of a string are lengths in [0, 1000000], max at least 1");
         if (pattern_of(decl, "pattern", &f->pattern) < 0)
-            return *why = "pattern is not a valid POSIX extended regular expression", -1;
+            return decl_fail(why, "pattern is not a valid POSIX extended regular expression");
         break;
     case RECIPE_BOOLEAN:
         f->type = FIELD_BOOL;
         return 0;
     case RECIPE_ENUM:
         f->type = FIELD_ENUM;
-        if (!json_object_get(decl, "enum") || !(f->values = enum_values(a, json_object_get(decl, "enum"))))
-            return *why = "an enum needs \"enum\": a list of non-empty strings", -1;
+        f->values = json_object_get(decl, "enum") ? enum_values(a, json_object_get(decl, "enum")) : NULL;
+        if (!f->values)
+            return decl_fail(why, "an enum needs \"enum\": a list of non-empty strings");
         return 0;
     case RECIPE_ARRAY:
         f->type = FIELD_ARRAY;
         if (int_bound(decl, "min", 0, &f->min) < 0 || int_bound(decl, "max", ARRAY_MAX_DEFAULT, &f->max) < 0 ||
             f->min < 0 || f->max < 1 || f->max > 1024)
-            return *why = "min and max of an array are element counts in [0, 1024], max at least 1", -1;
+            return decl_fail(why, "min and max of an array are element counts in [0, 1024], max at least 1");
         const json_t *items = json_object_get(decl, "items");
         if (int_bound(items, "max", STRING_MAX_DEFAULT, &hi) < 0 || pattern_of(items, "pattern", &p->item.pattern) < 0)
-            return *why = "items.pattern is not a valid POSIX extended regular expression", -1;
+            return decl_fail(why, "items.pattern is not a valid POSIX extended regular expression");
         p->item = (struct field)F_STR(p->name, F_REQ, 0, hi, p->item.pattern);
         break;
     }
-    lo = f->min, hi = f->max;
-    return lo > hi ? (*why = "min is above max", -1) : 0;
+    lo = f->min;
+    hi = f->max;
+    return lo > hi ? decl_fail(why, "min is above max") : 0;
 }
 
 /* One parameter's declaration: keys and their types, then the field. */
@@ -407,13 +420,16 @@ enum err recipe_parse(struct arena *a, const json_t *doc, const char *name, stru
     r->kind = json_string_value(json_object_get(doc, "kind"));
     r->doc = doc;
     enum err e = params_parse(a, r, json_object_get(doc, "params"), detail);
-    if (!e)
-        e = sbatch_parse(a, r, json_object_get(doc, "sbatch"), detail);
-    if (!e)
-        e = script_parse(a, r, json_object_get(doc, "script"), detail);
-    if (!e)
-        *out = r;
-    return e;
+    if (e)
+        return e;
+    e = sbatch_parse(a, r, json_object_get(doc, "sbatch"), detail);
+    if (e)
+        return e;
+    e = script_parse(a, r, json_object_get(doc, "script"), detail);
+    if (e)
+        return e;
+    *out = r;
+    return ERR_OK;
 }
 
 bool recipe_name_ok(const char *s)
@@ -515,14 +531,18 @@ enum err recipe_values(struct arena *a, const struct recipe *r, const json_t *pa
         return ERR_INVALID_INPUT;
     }
     enum err e = input_object(r->fields, params, "params", a, detail);
-    for (size_t i = 0; !e && i < r->nparams; i++) {
+    if (e)
+        return e;
+    for (size_t i = 0; i < r->nparams; i++) {
         const json_t *v = json_object_get(params, r->params[i].name);
-        if (r->params[i].type == RECIPE_ARRAY && json_is_array(v))
-            e = check_items(a, &r->params[i], v, "params", detail);
+        if (r->params[i].type != RECIPE_ARRAY || !json_is_array(v))
+            continue;
+        e = check_items(a, &r->params[i], v, "params", detail);
+        if (e)
+            return e;
     }
-    if (!e)
-        *values = fill(a, r, params);
-    return e;
+    *values = fill(a, r, params);
+    return ERR_OK;
 }
 
 int64_t recipe_gpus(const struct recipe *r, const json_t *values)

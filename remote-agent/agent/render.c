@@ -309,16 +309,18 @@ enum err render_script(struct buf *out, const struct render_job *job, const char
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
         ok = ok && q[i];
     *bad_name = NULL;
-    if (ok)
-        e = render_lines(out, prologue, sizeof(prologue) / sizeof(prologue[0]), head, 4, bad_name);
-    if (ok && !e) {
-        if (nparams)
-            memcpy(vars, params, nparams * sizeof(*vars));
-        vars[nparams] = (struct render_var){"aifb_bin", q[4]};
-        vars[nparams + 1] = (struct render_var){"state_dir", q[1]};
-        vars[nparams + 2] = (struct render_var){"job_dir", "\"$aifb_job_dir\""};
-        e = render_lines(out, lines, n, vars, nparams + 3, bad_name);
-    }
+    if (!ok)
+        goto out;
+    e = render_lines(out, prologue, sizeof(prologue) / sizeof(prologue[0]), head, 4, bad_name);
+    if (e)
+        goto out;
+    if (nparams)
+        memcpy(vars, params, nparams * sizeof(*vars));
+    vars[nparams] = (struct render_var){"aifb_bin", q[4]};
+    vars[nparams + 1] = (struct render_var){"state_dir", q[1]};
+    vars[nparams + 2] = (struct render_var){"job_dir", "\"$aifb_job_dir\""};
+    e = render_lines(out, lines, n, vars, nparams + 3, bad_name);
+out:
     free(vars);
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
         free(q[i]);

@@ -86,7 +86,8 @@ static enum err remove_file(struct agent *ag, const char *rel, int64_t *bytes)
         e = ERR_AGENT_STATE;
         goto out;
     }
-    if ((dir = state_walk(top, rel, &name)) < 0) {
+    dir = state_walk(top, rel, &name);
+    if (dir < 0) {
         e = fail(ag, rel, "opening a folder of the path", errno);
         goto out;
     }
@@ -117,23 +118,29 @@ enum err rmlog_verb(struct agent *ag, int argc, const char *const *argv, json_t 
 {
     int64_t bytes = 0;
     const char *path = argc == 1 ? argv[0] : NULL;
-    json_t *req = NULL;
+    enum err e;
     if (argc > 1) {
         ag->detail = "rmlog takes one path relative to the state folder, or {\"path\"} on stdin";
         return ERR_USAGE;
     }
-    enum err e = ERR_OK;
-    if (!path && !(e = submit_read_stdin(ag, &req)) && !(path = json_string_value(json_object_get(req, "path")))) {
-        ag->detail = "field=path: stdin must be {\"path\": \"...\"}";
-        e = ERR_INVALID_INPUT;
+    if (!path) {
+        json_t *req;
+        e = submit_read_stdin(ag, &req);
+        if (e)
+            return e;
+        path = json_string_value(json_object_get(req, "path"));
+        if (!path) {
+            ag->detail = "field=path: stdin must be {\"path\": \"...\"}";
+            return ERR_INVALID_INPUT;
+        }
     }
-    if (!e)
-        e = rmlog_check(path, &ag->detail);
-    if (!e) {
-        e = remove_file(ag, path, &bytes);
-        audit_record(ag, &(struct audit_entry){"rmlog", 0, NULL, NULL, e, path});
-    }
-    if (!e)
-        *reply = out_keep(ag->arena, json_pack("{s:s, s:I}", "deleted", path, "bytes", (json_int_t)bytes));
-    return e;
+    e = rmlog_check(path, &ag->detail);
+    if (e)
+        return e;
+    e = remove_file(ag, path, &bytes);
+    audit_record(ag, &(struct audit_entry){"rmlog", 0, NULL, NULL, e, path});
+    if (e)
+        return e;
+    *reply = out_keep(ag->arena, json_pack("{s:s, s:I}", "deleted", path, "bytes", (json_int_t)bytes));
+    return ERR_OK;
 }

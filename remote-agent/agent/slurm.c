@@ -177,7 +177,9 @@ enum err slurm_scancel(struct slurm *s, int64_t id)
     const char *argv[] = {"scancel", arena_printf(s->arena, "%" PRId64, id), NULL};
     struct proc_result r;
     enum err e = run(s, argv, &r);
-    if (!e && r.status != 0)
-        e = failed(s, "scancel", &r);
-    return e;
+    if (e)
+        return e;
+    if (r.status != 0)
+        return failed(s, "scancel", &r);
+    return ERR_OK;
 }

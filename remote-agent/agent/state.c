@@ -132,15 +132,17 @@ enum err state_write(struct arena *a, const char *path, const char *data, size_t
             continue;
         if (n <= 0) {
             e = fail(a, why, "writing a file");
-            break;
+            goto out;
         }
         data += n;
         len -= (size_t)n;
     }
     /* open applied the umask; the script must be executable by its owner whatever the umask */
-    if (!e && fchmod(fd, mode) < 0)
+    if (fchmod(fd, mode) < 0)
         e = fail(a, why, "setting a file's mode");
-    if (close(fd) < 0 && !e)
+out:
+    /* a failed close may lose what was written; an earlier failure is the one to report */
+    if (close(fd) < 0 && e == ERR_OK)
         e = fail(a, why, "closing a file");
     return e;
 }

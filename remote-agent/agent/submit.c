@@ -150,10 +150,14 @@ enum err submit_read_stdin(struct agent *ag, json_t **req)
     if (b.overflow) {
         ag->detail = arena_printf(ag->arena, "stdin: more than %u bytes", SUBMIT_STDIN_MAX);
         e = ERR_BODY_TOO_LARGE;
-    } else if (!(*req = out_keep(ag->arena, json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &jerr)))) {
+        goto out;
+    }
+    *req = out_keep(ag->arena, json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &jerr));
+    if (!*req) {
         ag->detail = arena_printf(ag->arena, "stdin: line %d column %d: %s", jerr.line, jerr.column, jerr.text);
         e = ERR_INVALID_JSON;
     }
+out:
     buf_free(&b);
     return e;
 }
@@ -182,22 +186,26 @@ static enum err check_all(struct agent *ag, const json_t *req, struct recipe **r
                           struct submit_opts *o)
 {
     enum err e = submit_check(ag->arena, req, &ag->detail);
-    if (!e)
-        e = recipe_load(ag->arena, ag->recipes_dir, json_string_value(json_object_get(req, "recipe")), r, &ag->detail);
-    if (!e)
-        e = kind_allowed(ag, req, *r);
-    if (!e)
-        e = recipe_values(ag->arena, *r, json_object_get(req, "params"), values, &ag->detail);
-    if (!e)
-        e = submit_options(ag->arena, req, *r, *values, o, &ag->detail);
-    return e;
+    if (e)
+        return e;
+    e = recipe_load(ag->arena, ag->recipes_dir, json_string_value(json_object_get(req, "recipe")), r, &ag->detail);
+    if (e)
+        return e;
+    e = kind_allowed(ag, req, *r);
+    if (e)
+        return e;
+    e = recipe_values(ag->arena, *r, json_object_get(req, "params"), values, &ag->detail);
+    if (e)
+        return e;
+    return submit_options(ag->arena, req, *r, *values, o, &ag->detail);
 }
 
-/* The script for r with values, for a job whose pending folder is pending. */
-static enum err script_text(struct agent *ag, const struct recipe *r, const json_t *values, const char *pending,
-                            const char *token, struct buf *out)
+#define OVER_CAP "field=params: the rendered values are over the script's size cap"
+
+/* vars[i] for each parameter of r: its name and its value in values as shell words (in a). Errors:
+ * ERR_INVALID_INPUT where a value renders over the script's size cap. */
+static enum err render_values(struct arena *a, const struct recipe *r, const json_t *values, struct render_var *vars)
 {
-    struct render_var *vars = arena_calloc(ag->arena, r->nparams + 1, sizeof(*vars));
     struct buf w;
     buf_init(&w, SUBMIT_SCRIPT_MAX);
     enum err e = ERR_OK;
@@ -206,16 +214,28 @@ static enum err script_text(struct agent *ag, const struct recipe *r, const json
         vars[i].name = r->params[i].name;
         if (render_value(&w, json_object_get(values, vars[i].name)) < 0)
             e = ERR_INVALID_INPUT;
-        vars[i].words = arena_strndup(ag->arena, buf_cstr(&w), w.len);
+        vars[i].words = arena_strndup(a, buf_cstr(&w), w.len);
     }
     buf_free(&w);
+    return e;
+}
+
+/* The script for r with values, for a job whose pending folder is pending. */
+static enum err script_text(struct agent *ag, const struct recipe *r, const json_t *values, const char *pending,
+                            const char *token, struct buf *out)
+{
+    struct render_var *vars = arena_calloc(ag->arena, r->nparams + 1, sizeof(*vars));
+    enum err e = render_values(ag->arena, r, values, vars);
+    if (e) {
+        ag->detail = OVER_CAP;
+        return e;
+    }
     struct render_job job = {r->name, ag->state_dir, pending, token, ag->bin_dir};
     const char *bad = NULL;
-    if (!e)
-        e = render_script(out, &job, r->script, r->nlines, vars, r->nparams, &bad);
+    e = render_script(out, &job, r->script, r->nlines, vars, r->nparams, &bad);
     if (e)
         ag->detail =
-            e == ERR_INVALID_INPUT ? "field=params: the rendered values are over the script's size cap"
+            e == ERR_INVALID_INPUT ? OVER_CAP
             : bad                  ? arena_printf(ag->arena, "recipe %s: bad placeholder at '%.20s'", r->name, bad)
                   : arena_printf(ag->arena, "recipe %s: the script is over %u bytes", r->name, SUBMIT_SCRIPT_MAX);
     return e;
@@ -231,9 +251,11 @@ static enum err write_pending(struct agent *ag, const struct buf *script, const 
     }
     enum err e = state_write(ag->arena, arena_printf(ag->arena, "%s/script.sh", pending), script->data, script->len,
                              0700, &ag->detail);
-    if (!e)
-        e = state_write(ag->arena, arena_printf(ag->arena, "%s/request.json", pending), text, strlen(text), 0600,
-                        &ag->detail);
+    if (e)
+        goto out;
+    e = state_write(ag->arena, arena_printf(ag->arena, "%s/request.json", pending), text, strlen(text), 0600,
+                    &ag->detail);
+out:
     free(text);
     return e;
 }
@@ -265,7 +287,8 @@ static enum err launch(struct agent *ag, const struct submit_opts *o, const char
         return e;
     close(logs);
     const char **argv = submit_argv(ag->arena, o, ag->state_dir, arena_printf(ag->arena, "%s/script.sh", pending));
-    if ((e = slurm_sbatch(&ag->slurm, argv, id)) != ERR_OK) {
+    e = slurm_sbatch(&ag->slurm, argv, id);
+    if (e != ERR_OK) {
         e = refused(ag, o, e);
         ag->detail = ag->slurm.detail;
         return e;
@@ -277,35 +300,54 @@ static enum err launch(struct agent *ag, const struct submit_opts *o, const char
     return e;
 }
 
+/* The checked request req as a job: its pending folder with script and request, then sbatch; the
+ * folder is removed on failure. *id is the job's id, 0 where sbatch gave none. */
+static enum err submit_checked(struct agent *ag, json_t *req, const struct recipe *r, const json_t *values,
+                               const struct submit_opts *o, int64_t *id)
+{
+    const char *pending = NULL, *token = NULL;
+    struct buf script;
+    buf_init(&script, SUBMIT_SCRIPT_MAX);
+    enum err e = state_pending_new(ag->arena, ag->state_dir, &pending, &token, &ag->detail);
+    if (e)
+        goto out;
+    json_object_set_new(req, "job_name", json_string(o->job_name));
+    e = script_text(ag, r, values, pending, token, &script);
+    if (e)
+        goto out;
+    e = write_pending(ag, &script, req, pending);
+    if (e)
+        goto out;
+    e = launch(ag, o, pending, token, id);
+out:
+    if (e && pending)
+        state_remove(pending);
+    buf_free(&script);
+    return e;
+}
+
 enum err submit_verb(struct agent *ag, int argc, const char *const *argv, json_t **reply)
 {
     (void)argv;
     struct recipe *r = NULL;
     json_t *req = NULL, *values = NULL;
     struct submit_opts o;
-    const char *pending = NULL, *token = NULL;
     int64_t id = 0;
-    struct buf script;
-    buf_init(&script, SUBMIT_SCRIPT_MAX);
-    enum err e = argc ? (ag->detail = "submit takes no arguments; the request comes on stdin", ERR_USAGE)
-                      : submit_read_stdin(ag, &req);
-    if (!e)
-        e = check_all(ag, req, &r, &values, &o);
-    const bool checked = !e;
-    if (!e)
-        e = state_pending_new(ag->arena, ag->state_dir, &pending, &token, &ag->detail);
-    if (!e)
-        json_object_set_new(req, "job_name", json_string(o.job_name));
-    if (!e && !(e = script_text(ag, r, values, pending, token, &script)) &&
-        !(e = write_pending(ag, &script, req, pending)))
-        e = launch(ag, &o, pending, token, &id);
-    if (e && pending)
-        state_remove(pending);
-    if (checked)
-        audit_record(ag, &(struct audit_entry){"submit", id, r->name, o.job_name, e, NULL});
-    if (!e)
-        *reply = out_keep(ag->arena, json_pack("{s:I, s:s, s:s, s:s}", "job_id", (json_int_t)id, "recipe", r->name,
-                                               "job_name", o.job_name, "state", "pending"));
-    buf_free(&script);
-    return e;
+    if (argc) {
+        ag->detail = "submit takes no arguments; the request comes on stdin";
+        return ERR_USAGE;
+    }
+    enum err e = submit_read_stdin(ag, &req);
+    if (e)
+        return e;
+    e = check_all(ag, req, &r, &values, &o);
+    if (e)
+        return e;
+    e = submit_checked(ag, req, r, values, &o, &id);
+    audit_record(ag, &(struct audit_entry){"submit", id, r->name, o.job_name, e, NULL});
+    if (e)
+        return e;
+    *reply = out_keep(ag->arena, json_pack("{s:I, s:s, s:s, s:s}", "job_id", (json_int_t)id, "recipe", r->name,
+                                           "job_name", o.job_name, "state", "pending"));
+    return ERR_OK;
 }

@@ -59,7 +59,8 @@ static int nvml_fields(const struct csv_field *f, struct gpu_reading *out, doubl
         backend_why(why, n, "t: \"%.*s\" is not a time", (int)(f[0].len > 40 ? 40 : f[0].len), f[0].p);
         return -1;
     }
-    if ((out->index = csv_index(f[1], CSV_INDEX_MAX)) < 0) {
+    out->index = csv_index(f[1], CSV_INDEX_MAX);
+    if (out->index < 0) {
         backend_why(why, n, "index: \"%.*s\" is not a GPU index", (int)(f[1].len > 40 ? 40 : f[1].len), f[1].p);
         return -1;
     }
@@ -300,8 +301,10 @@ static int load_lines(struct replay *r, char *p, char *end, const char *path, ch
             rc = pick_format(header, &fmt, lwhy, sizeof(lwhy));
             if (rc < 0)
                 backend_why(why, n, "replay %s: line %d: %s", path, line, lwhy);
-        } else if ((rc = take_line(r, &fmt, p, header, !nl, lwhy, sizeof(lwhy))) < 0) {
-            backend_why(why, n, "replay %s: line %d: %s", path, line, lwhy);
+        } else {
+            rc = take_line(r, &fmt, p, header, !nl, lwhy, sizeof(lwhy));
+            if (rc < 0)
+                backend_why(why, n, "replay %s: line %d: %s", path, line, lwhy);
         }
         p = stop + 1;
     }

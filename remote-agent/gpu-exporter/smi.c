@@ -398,7 +398,9 @@ void *smi_open(const char *program, char *why, size_t n)
 {
     struct smi *s = calloc(1, sizeof(*s));
     struct gpu_sample *scratch = malloc(sizeof(*scratch));
-    if (!s || !scratch || !(s->program = strdup(program ? program : "nvidia-smi"))) {
+    if (s && scratch)
+        s->program = strdup(program ? program : "nvidia-smi");
+    if (!s || !scratch || !s->program) {
         backend_why(why, n, "out of memory");
         goto fail;
     }

@@ -203,7 +203,10 @@ static struct slot *slot_get(struct engine *e)
         e->cap_slots = cap;
     }
     sl = calloc(1, sizeof(*sl));
-    if (!sl || !(sl->h = curl_easy_init()))
+    if (!sl)
+        abort();
+    sl->h = curl_easy_init();
+    if (!sl->h)
         abort();
     sl->e = e;
     stream_init(&sl->st, e->w->stream);
@@ -375,7 +378,9 @@ static void schedule_open(struct engine *e, int64_t now)
     const struct workload *w = e->w;
     e->sched_due = -1;
     while (!e->over) {
-        if (!count_left(e) || (e->next_s < 0 && (e->next_s = arrival_next(&e->arr)) < 0)) {
+        if (count_left(e) && e->next_s < 0)
+            e->next_s = arrival_next(&e->arr);
+        if (!count_left(e) || e->next_s < 0) {
             e->over = true;
             break;
         }
@@ -631,10 +636,13 @@ static long preconnect(struct engine *e)
     long ok = 0;
     if (!hs)
         abort(); /* as the arena */
-    for (size_t t = 0; t < w->ntargets; t++)
-        for (size_t i = 0; i < per; i++)
-            if ((hs[n] = warm_handle(e, t)) != NULL)
+    for (size_t t = 0; t < w->ntargets; t++) {
+        for (size_t i = 0; i < per; i++) {
+            hs[n] = warm_handle(e, t);
+            if (hs[n] != NULL)
                 n++;
+        }
+    }
     warm_wait(e, loop_mono_ns() + CONNECT_TIMEOUT_MS * 1000000);
     CURLMsg *m;
     int left;
@@ -706,7 +714,8 @@ static int make_urls(struct engine *e)
         return -1;
     for (size_t i = 0; i < e->w->ntargets; i++) {
         size_t n = strlen(e->w->targets[i]) + strlen(path) + 1;
-        if (!(e->urls[i] = malloc(n)))
+        e->urls[i] = malloc(n);
+        if (!e->urls[i])
             return -1;
         snprintf(e->urls[i], n, "%s%s", e->w->targets[i], path);
     }
@@ -802,25 +811,27 @@ enum err loop_run(const struct loop_setup *s, struct loop_outcome *o, const char
 {
     struct engine e;
     enum err err = engine_init(&e, s, detail);
-    if (!err && s->prompts->n == 0 && s->w->requests >= 0) {
+    if (err)
+        goto out;
+    if (s->prompts->n == 0 && s->w->requests >= 0) {
         *detail = "no prompts to send";
         err = ERR_INTERNAL;
+        goto out;
     }
-    if (!err) {
-        if (s->w->requests < 0)
-            e.over = true; /* this rank's share is nothing */
-        else if (s->w->preconnect)
-            o->preconnected = preconnect(&e);
-        start_clock(&e);
-        err = run(&e, detail);
-    }
-    if (!err) {
-        cancel_all(&e);
-        o->started_us = e.t0_us;
-        o->ended_us = epoch_of(&e, loop_mono_ns());
-        o->held_s = e.shift_s;
-        o->stopped = e.stop;
-    }
+    if (s->w->requests < 0)
+        e.over = true; /* this rank's share is nothing */
+    else if (s->w->preconnect)
+        o->preconnected = preconnect(&e);
+    start_clock(&e);
+    err = run(&e, detail);
+    if (err)
+        goto out;
+    cancel_all(&e);
+    o->started_us = e.t0_us;
+    o->ended_us = epoch_of(&e, loop_mono_ns());
+    o->held_s = e.shift_s;
+    o->stopped = e.stop;
+out:
     engine_free(&e);
     return err;
 }

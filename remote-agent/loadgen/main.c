@@ -186,7 +186,8 @@ static enum err prepare(struct arena *a, const struct opts *o, json_t **doc, str
                         const char **detail)
 {
     enum err e = ERR_OK;
-    if (!(*doc = read_config(a, o->config, &e, detail)))
+    *doc = read_config(a, o->config, &e, detail);
+    if (!*doc)
         return e;
     out_keep(a, *doc);
     e = workload_parse(a, *doc, true, w, detail);
@@ -236,38 +237,53 @@ static json_t *summary_of(const struct output *out, const struct workload *w, co
     return s;
 }
 
+/* The loop of s, with pushes to the workload's Pushgateway when it names one (the pushed group is
+ * deleted after a loop that succeeded). Returns ERR_OK or the error with *detail. */
+static enum err run_loop(struct loop_setup *s, struct loop_outcome *res, const char **detail)
+{
+    const struct workload *w = s->w;
+    struct push push;
+    enum err e = ERR_OK;
+    if (w->pushgateway) {
+        long timeout_ms = (long)(w->push_interval_s * 1000) * 4;
+        s->push = &push;
+        if (push_init(&push, w->pushgateway, w->run_id, s->rank, timeout_ms < 10000 ? 10000 : timeout_ms) < 0) {
+            e = ERR_INTERNAL;
+            *detail = "cannot set up the pushes to the Pushgateway";
+            goto out;
+        }
+    }
+    e = loop_run(s, res, detail);
+    if (e)
+        goto out;
+    if (w->preconnect)
+        log_info("preconnect: %ld connections answered before the start", res->preconnected);
+    if (s->push)
+        push_delete(s->push);
+out:
+    if (s->push)
+        push_free(s->push);
+    return e;
+}
+
 /* The run itself, its files and its report. Returns the exit status. */
 static int run(struct arena *a, const struct opts *o, const struct workload *w, const struct prompt_set *ps)
 {
     struct output out;
-    struct push push, *pp = NULL;
     struct loop_outcome res = {0};
     const char *detail = NULL;
+    json_t *summary = NULL;
     struct loop_setup s = {.w = w, .prompts = ps, .out = &out, .rank = o->rank};
     enum err e = output_open(&out, o->out, o->rank, &detail);
-    if (!e && w->pushgateway) {
-        long timeout_ms = (long)(w->push_interval_s * 1000) * 4;
-        if (push_init(&push, w->pushgateway, w->run_id, o->rank, timeout_ms < 10000 ? 10000 : timeout_ms) < 0) {
-            e = ERR_INTERNAL;
-            detail = "cannot set up the pushes to the Pushgateway";
-        }
-        s.push = pp = &push;
-    }
-    if (!e)
-        e = loop_run(&s, &res, &detail);
-    if (!e && w->preconnect)
-        log_info("preconnect: %ld connections answered before the start", res.preconnected);
-    if (pp) {
-        if (!e)
-            push_delete(pp);
-        push_free(pp);
-    }
-    json_t *summary = NULL;
-    if (!e) {
-        struct run_facts f = {requested_rate(w), res.started_us, res.ended_us, res.held_s};
-        summary = out_keep(a, summary_of(&out, w, o, &f));
-        e = output_close(&out, summary, res.ended_us, &detail);
-    }
+    if (e)
+        goto out;
+    e = run_loop(&s, &res, &detail);
+    if (e)
+        goto out;
+    summary = out_keep(
+        a, summary_of(&out, w, o, &(struct run_facts){requested_rate(w), res.started_us, res.ended_us, res.held_s}));
+    e = output_close(&out, summary, res.ended_us, &detail);
+out:
     output_free(&out);
     if (e) {
         out_error(e, detail);
@@ -311,7 +327,8 @@ int main(int argc, char **argv)
         raise_nofile(&w);
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake-ups as close to the schedule as the kernel can */
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (!w.model && (e = models_first(a, w.targets[0], 10, &w.model, &detail))) {
+        e = w.model ? ERR_OK : models_first(a, w.targets[0], 10, &w.model, &detail);
+        if (e) {
             out_error(e, detail);
             rc = EXIT_FAILURE;
         } else {

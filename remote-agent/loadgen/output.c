@@ -75,7 +75,9 @@ enum err output_open(struct output *o, const char *dir, int rank, const char **d
         return ERR_INTERNAL;
     }
     o->dir = strdup(dir);
-    if (!o->dir || path_of(path, sizeof(path), dir, "records", rank, ".csv") < 0 || !(o->records = fopen(path, "w"))) {
+    if (o->dir && path_of(path, sizeof(path), dir, "records", rank, ".csv") >= 0)
+        o->records = fopen(path, "w");
+    if (!o->records) {
         *detail = write_detail(name, o->dir ? errno : ENOMEM);
         return ERR_INTERNAL;
     }

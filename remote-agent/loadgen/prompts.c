@@ -111,7 +111,8 @@ static enum err open_dataset(struct arena *a, const char *datasets, const char *
         return refuse(a, detail, "path",
                       arena_printf(a, "%s: not a regular file of at most %u bytes", path, PROMPTS_FILE_MAX));
     }
-    if (!(*out = fdopen(fd, "r"))) {
+    *out = fdopen(fd, "r");
+    if (!*out) {
         close(fd);
         return refuse(a, detail, "path", arena_printf(a, "%s: %s", path, strerror(errno)));
     }
@@ -167,16 +168,22 @@ static enum err load_jsonl(struct arena *a, const struct wl_prompts *p, FILE *f,
     size_t linecap = 0, cap = 0, lineno = 0;
     ssize_t len;
     enum err e = ERR_OK;
-    while (!e && (len = getline(&line, &linecap, f)) >= 0) {
+    while ((len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
-        if (!blank(line, (size_t)len))
-            e = jsonl_line(a, p->field ? p->field : "prompt", line, (size_t)len, lineno, out, &cap, detail);
+        if (blank(line, (size_t)len))
+            continue;
+        e = jsonl_line(a, p->field ? p->field : "prompt", line, (size_t)len, lineno, out, &cap, detail);
+        if (e)
+            goto out;
     }
-    if (!e && ferror(f))
+    if (ferror(f)) {
         e = refuse(a, detail, "path", arena_printf(a, "%s: read error", p->path));
-    free(line);
-    if (!e && out->n == 0)
+        goto out;
+    }
+    if (out->n == 0)
         e = refuse(a, detail, "path", arena_printf(a, "%s: no prompt", p->path));
+out:
+    free(line);
     return e;
 }
 

@@ -170,8 +170,11 @@ static int prompt_tokens(const json_t *p, int64_t *n, struct api_error *e)
         *n = text_tokens(json_string_length(first));
         return 0;
     }
-    if (json_is_array(first) && json_array_size(first) > 0 && (*n = id_list_tokens(first)) >= 0)
-        return 0;
+    if (json_is_array(first) && json_array_size(first) > 0) {
+        *n = id_list_tokens(first);
+        if (*n >= 0)
+            return 0;
+    }
     return fail(e, 400, "prompt: expected a string, a list of token ids, or a list of one of those");
 }
 

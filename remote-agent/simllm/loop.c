@@ -200,8 +200,11 @@ static bool fire_due(struct loop *l)
     int64_t now = loop_now();
     for (int fired = 0; l->n > 0; fired++) {
         struct loop_timer *t = l->heap[0];
-        if (t->due_ns > now && (now = loop_now()) < t->due_ns)
-            return false;
+        if (t->due_ns > now) {
+            now = loop_now();
+            if (now < t->due_ns)
+                return false;
+        }
         if (fired == FIRE_BUDGET)
             return true;
         loop_timer_cancel(l, t);
