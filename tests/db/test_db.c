@@ -255,8 +255,9 @@ static enum err bump_body(void *ctx)
     if (b->external)
         db_tx_external(b->db);
     enum err e = db_command(b->db, b->a, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", &b->detail);
-    if (!e)
-        e = db_exec(b->db, b->a, &st_read, NULL, &res, &b->detail);
+    if (e)
+        return e;
+    e = db_exec(b->db, b->a, &st_read, NULL, &res, &b->detail);
     if (e)
         return e;
     const char *p[] = {arena_strdup(b->a, PQgetvalue(res, 0, 0))};

@@ -683,9 +683,12 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max; /* one socket per stream */
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (p.o.records && !(p.records = fopen(p.o.records, "w"))) {
-        fprintf(stderr, "sse_probe: cannot write %s: %s\n", p.o.records, strerror(errno));
-        return 2;
+    if (p.o.records) {
+        p.records = fopen(p.o.records, "w");
+        if (!p.records) {
+            fprintf(stderr, "sse_probe: cannot write %s: %s\n", p.o.records, strerror(errno));
+            return 2;
+        }
     }
     size_t n = (size_t)p.o.requests;
     p.ttft = xcalloc(n, sizeof(double));
