@@ -36,14 +36,17 @@ static const struct db_stmt st_state =
             2, true);
 static const struct db_stmt st_clear = DB_STMT(
     "finish_clear",
-    "WITH a AS (DELETE FROM request_records WHERE run_id = $1), b AS (DELETE FROM run_latency WHERE run_id = $1)"
-    " DELETE FROM run_timeline WHERE run_id = $1",
+    "WITH a AS (DELETE FROM request_records WHERE run_id = $1), b AS (DELETE FROM run_latency WHERE run_id = $1),"
+    " c AS (DELETE FROM run_distribution WHERE run_id = $1) DELETE FROM run_timeline WHERE run_id = $1",
     1, false);
 static const struct db_stmt st_latency =
     DB_STMT("finish_latency",
             "INSERT INTO run_latency SELECT run_id, metric, n, mean, median, std, min, max, p90, p95, p99, p99_9"
             " FROM run_latency_summary WHERE run_id = $1",
             1, false);
+/* Each metric's histogram and CDF, kept for the charts (sql/0009). */
+static const struct db_stmt st_distribution =
+    DB_STMT("finish_distribution", "SELECT run_distribution_keep($1::bigint)", 1, false);
 static const struct db_stmt st_done = DB_STMT(
     "finish_done",
     "UPDATE runs SET state = $2, error = $3, records_loaded = (SELECT count(*) FROM request_records WHERE run_id = $1),"
@@ -229,6 +232,9 @@ static enum err load_body(void *ctx)
             : NULL;
     const char *p2[] = {t->id, t->missing && strcmp(t->state, "completed") == 0 ? "failed" : t->state, why, ranks_text};
     e = db_exec(app->db, a, &st_latency, p1, &res, t->detail);
+    if (e)
+        return e;
+    e = db_exec(app->db, a, &st_distribution, p1, &res, t->detail);
     if (e)
         return e;
     return db_exec(app->db, a, &st_done, p2, &res, t->detail);

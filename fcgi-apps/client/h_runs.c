@@ -74,6 +74,24 @@ enum err h_runs_results(struct req *r)
     return rows_one(r, &st_results, params, 200, ERR_RUN_NOT_FOUND);
 }
 
+/* Every metric's histogram and CDF as kept at load (sql/0009): {"run_id", "metrics": {name: {"n",
+ * "histogram": {"lo", "width", "counts"}, "cdf": {"q", "value"}}}}; no metrics before the run is loaded. */
+static const struct db_stmt st_distributions =
+    DB_STMT("runs_distributions",
+            DB_JSON_ROW("SELECT r.id AS run_id, r.state, r.records_loaded,"
+                        " (SELECT coalesce(json_object_agg(d.metric, json_build_object('n', d.n, 'histogram',"
+                        "   json_build_object('lo', d.lo, 'width', d.width, 'counts', d.counts), 'cdf',"
+                        "   json_build_object('q', d.q, 'value', d.value)) ORDER BY d.metric), '{}')"
+                        "   FROM run_distribution d WHERE d.run_id = r.id) AS metrics"
+                        " FROM runs r WHERE r.id = $1"),
+            1, true);
+
+enum err h_runs_distributions(struct req *r)
+{
+    const char *params[] = {in_text(r->in, K_id)};
+    return rows_one(r, &st_distributions, params, 200, ERR_RUN_NOT_FOUND);
+}
+
 /* Records are paged by (rank, seq): each page says where the next begins. */
 static const struct db_stmt st_records = DB_STMT(
     "runs_records",

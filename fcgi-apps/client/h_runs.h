@@ -15,6 +15,8 @@ enum err h_runs_create(struct req *r);
 enum err h_runs_stop(struct req *r);
 /* The summary, every metric's percentiles (run_latency_summary) and the per-second timeline. */
 enum err h_runs_results(struct req *r);
+/* Every latency metric's histogram and CDF, kept when the run was loaded: what a chart draws. */
+enum err h_runs_distributions(struct req *r);
 /* The records: JSON pages by (rank, seq), or the whole as CSV (format=csv), streamed. */
 enum err h_runs_records(struct req *r);
 /* Two runs' summaries side by side, with differences and ratios. */

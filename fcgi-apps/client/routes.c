@@ -84,6 +84,7 @@ static const struct route routes[] = {
     {.method = HTTP_GET, .path = "/v1/runs/{id}", .handler = h_runs_get, .role = ROLE_READ, .params = fields_id},
     {.method = HTTP_POST, .path = "/v1/runs/{id}/stop", .handler = h_runs_stop, .role = ROLE_OPERATE, .params = fields_id},
     {.method = HTTP_GET, .path = "/v1/runs/{id}/results", .handler = h_runs_results, .role = ROLE_READ, .params = fields_id},
+    {.method = HTTP_GET, .path = "/v1/runs/{id}/distributions", .handler = h_runs_distributions, .role = ROLE_READ, .params = fields_id},
     {.method = HTTP_GET, .path = "/v1/runs/{id}/records", .handler = h_runs_records, .role = ROLE_READ, .params = records_params},
     {.method = HTTP_GET, .path = "/v1/runs/{id}/compare/{other}", .handler = h_runs_compare, .role = ROLE_READ, .params = compare_params},
 };

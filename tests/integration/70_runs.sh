@@ -139,6 +139,22 @@ check_json "AIPerf's and GuideLLM's variants, named as such" '(.summary.aiperf.i
 v=$(sql "SELECT round(median::numeric, 6) FROM run_latency_summary WHERE run_id = $R1 AND metric = 'ttft_ms'")
 [ "$v" = "$(jq -r '.summary.median_ttft_ms * 1000000 | round / 1000000' <<<"$BODY" | awk '{printf "%.6f", $1}')" ] &&
     pass "SQL view run_latency_summary agrees with the summary" || fail "view agrees" "$v vs $(jq .summary.median_ttft_ms <<<"$BODY")"
+PCT=$(jq -c '.percentiles' <<<"$BODY")
+# The distributions kept at load: every value in one bucket, the CDF's ends the min and the max,
+# its median the summary's (both percentile_cont), and the counts those of the percentiles.
+auth "$READ" GET "/api/client/v1/runs/$R1/distributions"
+check "distributions 200" 200
+check_json "a histogram and a CDF for ttft, tpot, itl and e2el" '.metrics | has("ttft_ms") and has("tpot_ms") and has("itl_ms") and has("e2el_ms")'
+check_json "each histogram holds every value in 50 buckets" '[.metrics[] | (.histogram.counts | length) == 50 and (.histogram.counts | add) == .n] | all'
+check_json "each CDF runs from 0 to 1 over 103 quantiles, its values rising" '[.metrics[] | .cdf.q[0] == 0 and .cdf.q[-1] == 1 and (.cdf.q | length) == 103 and (.cdf.value == (.cdf.value | sort))] | all'
+check_json "31 ITLs for each of the 40 requests" '.metrics.itl_ms.n == 1240'
+ok=$(jq --argjson p "$PCT" '[$p[] as $m | .metrics[$m.metric] as $d | select($d) |
+    ($d.n == $m.n) and (($d.cdf.value[50] - $m.median) | fabs) < 1e-9 and $d.cdf.value[0] == $m.min and
+    $d.cdf.value[-1] == $m.max and $d.histogram.lo == $m.min] | length > 4 and all' <<<"$BODY")
+[ "$ok" = true ] && pass "the distributions agree with the percentiles (n, median, min, max)" ||
+    fail "distributions agree" "$(jq -c '.metrics.ttft_ms' <<<"$BODY") vs $PCT"
+auth "$READ" GET "/api/client/v1/runs/999999/distributions"
+check_error "distributions of no such run" 404 run_not_found
 both_ways "$R1" "one stream"
 
 echo "== 256 streams (ramped up over 0.5 s, the first second left out as warm-up)"
