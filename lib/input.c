@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json_unconst.h"
+#include "num.h"
 
 /* Compiled patterns, keyed by the pattern's address (patterns live in static route tables). */
 #define RE_CACHE 128
@@ -305,17 +306,6 @@ const struct slot *input_find(const struct inputs *in, const char *name)
     return NULL;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int input_pct_decode(char *s)
 {
     char *w = s;
@@ -323,7 +313,7 @@ int input_pct_decode(char *s)
         if (*r == '+') {
             *w++ = ' ';
         } else if (*r == '%') {
-            int hi = hexval((unsigned char)r[1]), lo = hi < 0 ? -1 : hexval((unsigned char)r[2]);
+            int hi = num_hex_digit((unsigned char)r[1]), lo = hi < 0 ? -1 : num_hex_digit((unsigned char)r[2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -1;
             *w++ = (char)(hi * 16 + lo);

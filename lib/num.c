@@ -42,3 +42,14 @@ bool num_f64(const char *s, double *v)
     *v = x;
     return true;
 }
+
+int num_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -19,4 +19,7 @@ bool num_i64n(const char *s, size_t n, int64_t *v);
  * for anything else, NaN and infinities included. */
 bool num_f64(const char *s, double *v);
 
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 when c is not one. */
+int num_hex_digit(int c);
+
 #endif

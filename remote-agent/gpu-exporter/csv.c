@@ -156,17 +156,6 @@ int csv_number(struct csv_field f, double *v, struct csv_field *unit)
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The bitmask is kept as a double like every field: exact up to bit 52, far above NVML's reasons. */
 int csv_hex(struct csv_field f, double *v)
 {
@@ -174,7 +163,7 @@ int csv_hex(struct csv_field f, double *v)
         return -1;
     unsigned long long x = 0;
     for (size_t i = 2; i < f.len; i++) {
-        int d = hex_digit(f.p[i]);
+        int d = num_hex_digit((unsigned char)f.p[i]);
         if (d < 0)
             return -1;
         x = x << 4 | (unsigned)d;

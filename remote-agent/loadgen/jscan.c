@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+#include "utf8.h"
+
 struct jscan {
     const unsigned char *p, *end;
 };
@@ -22,43 +25,12 @@ static int hex4(const unsigned char *p)
 {
     int v = 0;
     for (int i = 0; i < 4; i++) {
-        int c = p[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
+        int d = num_hex_digit(p[i]);
+        if (d < 0)
             return -1;
         v = v * 16 + d;
     }
     return v;
-}
-
-/* The UTF-8 sequence at p (at most n bytes) as jansson checks it: its length, or 0 when invalid
- * (overlong forms, surrogates, past U+10FFFF, a bad continuation byte). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len;
-    unsigned v;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (len > n)
-        return 0;
-    v = c & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
-    for (size_t i = 1; i < len; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3Fu);
-    }
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (len == 3 && v < 0x800) || (len == 4 && v < 0x10000))
-        return 0;
-    return len;
 }
 
 /* A \u escape at p (after the backslash, at most n bytes): its code point's UTF-8 bytes in *bytes
@@ -113,7 +85,7 @@ static int scan_string(struct jscan *sc, struct jscan_str *s)
             s->len += bytes;
             continue;
         }
-        size_t k = c < 0x80 ? 1 : utf8_len(p, (size_t)(end - p));
+        size_t k = c < 0x80 ? 1 : utf8_char(p, (size_t)(end - p));
         if (k == 0)
             return -1;
         p += k;

@@ -13,7 +13,7 @@ G=remote-agent/gpu-exporter
 # the sources and the exposition only: neither libcurl nor jansson may be there
 SRC=$(for f in "$G"/*.c; do case $f in */main.c | */sampler.c | */serve.c | */pushgw.c) ;; *) echo "$f" ;; esac; done)
 # shellcheck disable=SC2086
-gcc -std=c11 -O2 -D_GNU_SOURCE -I"$C" -I"$G" -o /tmp/gpu_check tests/device/gpu_check.c $SRC "$C"/buf.c "$C"/arena.c "$C"/proc.c -ldl -lm 2>&1 |
+gcc -std=c11 -O2 -D_GNU_SOURCE -I"$C" -I"$G" -o /tmp/gpu_check tests/device/gpu_check.c $SRC "$C"/buf.c "$C"/arena.c "$C"/proc.c "$C"/num.c -ldl -lm 2>&1 |
     tee "$OUTD/build.txt" || exit 1
 nvidia-smi --query-gpu=index,name,uuid,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu,clocks.current.sm,clocks.current.memory,clocks_event_reasons.active \
     --format=csv,nounits 2>&1 | tee "$OUTD/nvidia-smi.csv"
