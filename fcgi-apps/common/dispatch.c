@@ -103,7 +103,7 @@ static struct slot *inputs_alloc(struct req *r, size_t *nparams)
     struct inputs *in = arena_calloc(r->arena, 1, sizeof(*in));
     in->n = n + nbody;
     in->slot = arena_calloc(r->arena, in->n ? in->n : 1, sizeof(*in->slot));
-    in->where = arena_printf(r->arena, "%s %s", route_method_name(rt->method), rt->path);
+    in->where = rt->path; /* names the route in a programmer's error; nothing made per request */
     in->arena = r->arena;
     input_slots_fill(in->slot + n, rt->body, r->body, in->where, r->arena);
     r->in = in;
