@@ -98,6 +98,7 @@ static int worker_main(void *ctx, int listen_fd)
     arena_free(arena);
     ssh_free(app->ssh);
     db_free(app->db);
+    free(app->openapi);
     return 0;
 }
 

@@ -43,6 +43,7 @@ struct app {
     int64_t schema_head; /* the migration version this build needs */
     int tick_ms;
     const char *socket_path;
+    char *openapi; /* the OpenAPI document as text, made by its first request (h_system_openapi) */
 };
 
 /* Parses options (-c FILE, -h), loads the config, checks the table and runs the prefork server or

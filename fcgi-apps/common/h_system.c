@@ -1,11 +1,14 @@
-/* h_system: the three routes every app answers. */
+/* h_system: the routes every app answers: health, ready, metrics and its OpenAPI document. */
 #include "h_system.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "db.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "req.h"
 
 enum err h_system_health(struct req *r)
@@ -50,4 +53,18 @@ enum err h_system_metrics(struct req *r)
     if (metrics_render(app->metrics, &r->reply.body, app->def->name, &app->def->table, app->workers) < 0)
         return ERR_RESPONSE_TOO_LARGE;
     return ERR_OK;
+}
+
+/* The table does not change while the process runs: the document is made once, then served as text. */
+enum err h_system_openapi(struct req *r)
+{
+    struct app *app = r->app;
+    if (!app->openapi) {
+        json_t *doc = openapi_document(app->def);
+        app->openapi = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        if (!app->openapi)
+            return req_fail(r, ERR_INTERNAL, "the OpenAPI document could not be built");
+    }
+    return reply_data(r, 200, "application/json", app->openapi, strlen(app->openapi));
 }

@@ -1,6 +1,6 @@
 /* openapi: the OpenAPI 3.1 document of an app, generated from its route table: each route's path,
  * method, role (as bearer security), declared parameters and JSON body (as JSON Schema), and the one
- * error shape of lib/err.def. Served at GET /api/<app>/v1/openapi.json (h_openapi.c) and printed by
+ * error shape of lib/err.def. Served at GET /api/<app>/v1/openapi.json (h_system.c) and printed by
  * `aifb-<app> --openapi`, so that both are the same document. */
 #ifndef AIFB_OPENAPI_H
 #define AIFB_OPENAPI_H
